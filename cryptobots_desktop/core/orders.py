@@ -34,7 +34,7 @@ class OrderStatus(StrEnum):
 
 
 def is_valid_client_order_id(value: str) -> bool:
-    """Client order ids are 1-36 characters of ``[A-Za-z0-9_-]`` (Binance's rule, the strictest common one)."""
+    """Client order ids are 1-36 characters of ``[A-Za-z0-9_-]`` (Binance's rule, the strictest)."""
     return bool(CLIENT_ORDER_ID_PATTERN.match(value))
 
 
