@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs everything (scripts/setup.sh --dev), then runs the whole test suite in stages, stopping at the
+# first failure:  ruff check .  ·  mypy cryptobots_desktop  ·  lint-imports  ·  pytest (under Xvfb, a session
+# bus, an unlocked gnome-keyring and a tray host: scripts/desktop-session.sh).
+# usage: bash scripts/test.sh [PYTEST ARGS...]      e.g. bash scripts/test.sh -k grid -x
+# Screenshots the tests take go to artifacts/screenshots/.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+now() { printf '%s' "${EPOCHREALTIME:-$(date +%s.%N)}"; }
+summary=()
+total_start=$(now)
+
+finish() {  # $1 = overall status word
+  local total
+  total=$(awk -v a="$total_start" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+  local IFS=","
+  echo "== summary: $1 · ${summary[*]} · total ${total} s" | sed 's/,/, /g'
+
+}
+
+# stage NAME CMD...: runs CMD, prints its status and time; exits at the first failure
+stage() {
+  local name=$1 t rc secs
+  shift
+  echo "== stage $name: $*"
+  t=$(now)
+  set +e
+  "$@"
+  rc=$?
+  set -e
+  secs=$(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }')
+  if [ "$rc" -eq 0 ]; then
+    echo "== stage $name: OK ($secs s)"
+    summary+=("$name ${secs} s")
+  else
+    local why=""
+    [ "$name" = pytest ] && [ "$rc" -eq 5 ] && why=", no tests were collected"
+    [ "$name" = pytest ] && [ "$rc" -eq 124 ] && why=", timed out"
+    echo "== stage $name: FAILED (exit $rc$why, $secs s)"
+    summary+=("$name FAILED ${secs} s")
+    finish FAILED
+    exit "$rc"
+  fi
+}
+
+stage setup bash scripts/setup.sh --dev
+
+export LANG=C.UTF-8
+export QT_QPA_PLATFORM=xcb
+export CRYPTOBOTS_ARTIFACTS="$PWD/artifacts"
+mkdir -p "$CRYPTOBOTS_ARTIFACTS/screenshots"
+
+stage ruff .venv/bin/ruff check .
+stage mypy .venv/bin/mypy cryptobots_desktop
+stage lint-imports .venv/bin/lint-imports
+# pytest's exit 5 (no tests collected) is non-zero, so it fails the run like any other failure.
+stage pytest timeout --kill-after=30 1200 \
+  xvfb-run -a -s "-screen 0 1600x1000x24" \
+  dbus-run-session -- bash scripts/desktop-session.sh \
+  .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+
+finish OK
