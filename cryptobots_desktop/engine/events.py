@@ -1,0 +1,77 @@
+"""Events the engine publishes; the window listens to these and nothing else."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from cryptobots_desktop.core.balances import Valuation
+from cryptobots_desktop.core.market import Candle, Ticker
+from cryptobots_desktop.core.replay import ReplaySpeed
+
+
+class Level(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+class ConnectionState(StrEnum):
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RATE_LIMITED = "rate limited"
+    DOWN = "down"
+
+
+@dataclass(frozen=True, slots=True)
+class TickerUpdated:
+    ticker: Ticker
+
+
+@dataclass(frozen=True, slots=True)
+class CandlesUpdated:
+    symbol: str
+    timeframe: str
+    candles: tuple[Candle, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioUpdated:
+    """The account valued now; ``change`` is against the starting funds valued at the same prices."""
+
+    valuation: Valuation
+    change: Decimal
+    change_pct: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayProgress:
+    now_ms: int
+    speed: ReplaySpeed
+    start_ms: int
+    end_ms: int
+    finished: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionChanged:
+    exchange_id: str
+    state: ConnectionState
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityLogged:
+    """One line of the activity log: what happened, where, how serious, when (wall time)."""
+
+    level: Level
+    source: str
+    message: str
+    ts: float = field(default_factory=time.time)
+
+
+Event = (
+    TickerUpdated | CandlesUpdated | PortfolioUpdated | ReplayProgress | ConnectionChanged | ActivityLogged
+)

@@ -1,0 +1,151 @@
+"""Dashboard: portfolio value and change, the price chart of a chosen pair, and the balances table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFrame,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cryptobots_desktop.engine.events import CandlesUpdated, PortfolioUpdated, TickerUpdated
+
+from .balances_model import SORT_ROLE, BalancesModel
+from .candle_chart import CandleChart
+from .formatting import fmt_amount, fmt_money, fmt_pct, fmt_signed
+
+GREEN, RED, NEUTRAL = "#1a7f37", "#cf222e", "palette(text)"
+
+
+def _heading(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setStyleSheet("color: palette(mid); font-weight: 600;")
+    return label
+
+
+class DashboardPage(QWidget):
+    """What a trader looks at first."""
+
+    pairChanged = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._price_decimals: Callable[[str], int] = lambda _pair: 2
+
+        self.value_label = QLabel("—")
+        self.value_label.setObjectName("portfolioValue")
+        self.value_label.setStyleSheet("font-size: 22pt; font-weight: 600;")
+        self.change_label = QLabel("")
+        self.change_label.setObjectName("portfolioChange")
+        self.change_label.setStyleSheet("font-size: 12pt;")
+        summary = QFrame()
+        summary.setFrameShape(QFrame.Shape.StyledPanel)
+        s = QVBoxLayout(summary)
+        s.addWidget(_heading("Portfolio value"))
+        row = QHBoxLayout()
+        row.addWidget(self.value_label)
+        row.addSpacing(16)
+        row.addWidget(self.change_label, 0, Qt.AlignmentFlag.AlignBottom)
+        row.addStretch(1)
+        s.addLayout(row)
+
+        self.pair_combo = QComboBox()
+        self.pair_combo.setObjectName("pairPicker")
+        self.pair_combo.setMinimumContentsLength(10)
+        self.pair_combo.currentTextChanged.connect(self._on_pair_picked)
+        self.price_label = QLabel("")
+        self.price_label.setObjectName("lastPrice")
+        self.price_label.setStyleSheet("font-size: 13pt; font-weight: 600;")
+        self.chart = CandleChart()
+        chart_box = QWidget()
+        c = QVBoxLayout(chart_box)
+        c.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        bar.addWidget(_heading("Price"))
+        bar.addWidget(self.pair_combo)
+        bar.addWidget(self.price_label)
+        bar.addStretch(1)
+        bar.addWidget(QLabel("1-minute candles, UTC"))
+        c.addLayout(bar)
+        c.addWidget(self.chart, 1)
+
+        self.balances_model = BalancesModel(lambda _asset: 8)
+        proxy = QSortFilterProxyModel(self)
+        proxy.setSourceModel(self.balances_model)
+        proxy.setSortRole(SORT_ROLE)
+        self.balances_view = QTableView()
+        self.balances_view.setObjectName("balancesTable")
+        self.balances_view.setModel(proxy)
+        self.balances_view.setSortingEnabled(True)
+        self.balances_view.sortByColumn(4, Qt.SortOrder.DescendingOrder)
+        self.balances_view.verticalHeader().hide()
+        self.balances_view.setAlternatingRowColors(True)
+        self.balances_view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.balances_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        balances_box = QWidget()
+        b = QVBoxLayout(balances_box)
+        b.setContentsMargins(0, 0, 0, 0)
+        b.addWidget(_heading("Balances"))
+        b.addWidget(self.balances_view)
+
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(chart_box)
+        splitter.addWidget(balances_box)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(summary)
+        layout.addWidget(splitter, 1)
+
+    # -- set-up ---------------------------------------------------------------------------------------
+    def set_pairs(self, pairs: Sequence[str], current: str) -> None:
+        self.pair_combo.blockSignals(True)
+        self.pair_combo.clear()
+        self.pair_combo.addItems(list(pairs))
+        self.pair_combo.setCurrentText(current)
+        self.pair_combo.blockSignals(False)
+
+    def set_precision(
+        self, price_decimals: Callable[[str], int], amount_decimals: Callable[[str], int]
+    ) -> None:
+        self._price_decimals = price_decimals
+        self.balances_model.set_decimals(amount_decimals)
+
+    @property
+    def pair(self) -> str:
+        return self.pair_combo.currentText()
+
+    def _on_pair_picked(self, pair: str) -> None:
+        if pair:
+            self.price_label.setText("")
+            self.pairChanged.emit(pair)
+
+    # -- engine events --------------------------------------------------------------------------------
+    def on_portfolio(self, event: PortfolioUpdated) -> None:
+        v = event.valuation
+        self.value_label.setText(fmt_money(v.total, v.quote))
+        text = f"{fmt_signed(event.change)} {v.quote}"
+        if event.change_pct is not None:
+            text += f" ({fmt_pct(event.change_pct)})"
+        colour = GREEN if event.change > 0 else RED if event.change < 0 else NEUTRAL
+        self.change_label.setText(text + " since start")
+        self.change_label.setStyleSheet(f"font-size: 12pt; color: {colour};")
+        self.balances_model.update(v)
+
+    def on_ticker(self, event: TickerUpdated) -> None:
+        if event.ticker.symbol == self.pair:
+            decimals = self._price_decimals(self.pair)
+            self.price_label.setText(fmt_amount(event.ticker.last, decimals))
+
+    def on_candles(self, event: CandlesUpdated) -> None:
+        if event.symbol == self.pair:
+            self.chart.set_candles(event.candles, self._price_decimals(event.symbol))

@@ -1,0 +1,47 @@
+"""The app's icon, painted (no image plugin needed), with an optional status dot for the tray."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+
+BLUE = QColor("#1f6feb")
+GREEN = QColor("#2da44e")
+GREY = QColor("#8c959f")
+AMBER = QColor("#d4a72c")
+RED = QColor("#cf222e")
+
+
+def _pixmap(size: int, status: QColor | None) -> QPixmap:
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    s = size / 64.0
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(BLUE)
+    p.drawRoundedRect(QRectF(2 * s, 2 * s, 60 * s, 60 * s), 14 * s, 14 * s)
+    for x, top, bottom, wick_top, wick_bottom, colour in (
+        (12, 30, 50, 24, 54, QColor("white")),
+        (28, 20, 42, 12, 48, QColor("#7ee787")),
+        (44, 14, 32, 9, 38, QColor("white")),
+    ):
+        p.setPen(QPen(colour, max(1.0, 2 * s)))
+        p.drawLine(int((x + 4) * s), int(wick_top * s), int((x + 4) * s), int(wick_bottom * s))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawRoundedRect(QRectF(x * s, top * s, 8 * s, (bottom - top) * s), 2 * s, 2 * s)
+    if status is not None:
+        p.setBrush(status)
+        p.setPen(QPen(QColor("white"), max(1.0, 3 * s)))
+        p.drawEllipse(QRectF(38 * s, 38 * s, 24 * s, 24 * s))
+    p.end()
+    return pm
+
+
+def app_icon(status: QColor | None = None) -> QIcon:
+    """The app icon at the usual sizes; with ``status`` a coloured dot shows the tray state."""
+    icon = QIcon()
+    for size in (16, 22, 24, 32, 48, 64, 128, 256):
+        icon.addPixmap(_pixmap(size, status))
+    return icon

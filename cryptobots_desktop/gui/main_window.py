@@ -1,0 +1,65 @@
+"""The main window: a navigation list on the left, one page at a time on the right, the status bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget, QWidget
+
+from .activity_page import ActivityPage
+from .dashboard_page import DashboardPage
+from .icons import app_icon
+from .status_bar import AppStatusBar
+
+WINDOW_TITLE = "Cryptobots Desktop"
+
+
+class MainWindow(QMainWindow):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle(f"{WINDOW_TITLE} — Paper trading")
+        self.setWindowIcon(app_icon())
+        self.resize(1200, 780)
+        self.close_handler: Callable[[QCloseEvent], None] | None = None
+
+        self.dashboard = DashboardPage()
+        self.activity = ActivityPage()
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(150)
+        self.nav.setIconSize(QSize(20, 20))
+        self.pages = QStackedWidget()
+        for title, page in (("Dashboard", self.dashboard), ("Activity", self.activity)):
+            self.nav.addItem(QListWidgetItem(title))
+            self.pages.addWidget(page)
+        self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(6, 6, 6, 0)
+        layout.addWidget(self.nav)
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+        self.status = AppStatusBar()
+        self.setStatusBar(self.status)
+
+        for i in range(self.nav.count()):
+            QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.nav.setCurrentRow(i))
+        self.quit_shortcut = QShortcut(QKeySequence.StandardKey.Quit, self)
+        self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+
+    def show_page(self, index: int) -> None:
+        self.nav.setCurrentRow(max(0, min(index, self.nav.count() - 1)))
+
+    @property
+    def page_index(self) -> int:
+        return self.nav.currentRow()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.close_handler is not None:
+            self.close_handler(event)
+        else:
+            event.accept()

@@ -1,0 +1,81 @@
+"""The composition root: the one place that picks concrete adapters and wires them to the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .adapters.paper import PaperExchange
+from .core.market import Market
+from .core.ports import ExchangeGateway, ReplayControl
+from .engine.event_bus import EventBus
+from .engine.events import Level
+from .engine.market_feed import MarketFeed
+from .engine.portfolio import PortfolioTracker
+from .paths import AppPaths
+from .settings import AppSettings
+
+
+@dataclass
+class Runtime:
+    """What runs behind the window for one session: an exchange account, its feed and its portfolio."""
+
+    bus: EventBus
+    gateway: ExchangeGateway
+    feed: MarketFeed
+    portfolio: PortfolioTracker
+    markets: Mapping[str, Market]
+    pairs: tuple[str, ...]
+    replay: ReplayControl | None
+    description: str
+    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self.feed.run(), name="market-feed")
+
+    async def stop(self) -> None:
+        """Stop the feed and close the exchange (the paper exchange saves its state here)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        await self.gateway.close()
+
+
+async def open_paper_runtime(
+    bus: EventBus, settings: AppSettings, paths: AppPaths, resources: Path
+) -> Runtime:
+    """The embedded default: a paper account replaying real recorded market data, no key, no network."""
+    paper = settings.paper
+    exchange = await PaperExchange.open(
+        market_data_dir=resources / "market_data",
+        dataset=paper.dataset,
+        state_path=paths.paper_state_file(paper.dataset),
+        starting_balances=paper.starting_balances,
+        speed=paper.speed,
+    )
+    pairs = tuple(exchange.dataset.pairs)
+    chart = settings.window.chart_pair if settings.window.chart_pair in pairs else pairs[0]
+    portfolio = PortfolioTracker(bus, exchange, quote="USDT", starting_balances=paper.starting_balances)
+    feed = MarketFeed(bus, exchange, portfolio, symbols=pairs, chart_symbol=chart, replay=exchange.replay)
+    bus.activity(
+        Level.INFO,
+        "paper",
+        f"Paper trading on {exchange.dataset.title}: simulated funds, real recorded prices, no exchange key "
+        "and no network needed.",
+    )
+    return Runtime(
+        bus,
+        exchange,
+        feed,
+        portfolio,
+        exchange.markets,
+        pairs,
+        exchange.replay,
+        "Paper trading — simulated funds",
+    )
