@@ -1,0 +1,111 @@
+"""The app as a person starts it: a separate process on the X server, looked at from outside."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QGuiApplication, QImage
+
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+WINDOW_NAME = "Cryptobots Desktop — Paper trading"
+
+
+def window_geometry() -> tuple[int, int, int, int] | None:
+    out = subprocess.run(["xwininfo", "-name", WINDOW_NAME], capture_output=True, text=True, check=False)
+    if out.returncode != 0 or "IsViewable" not in out.stdout:
+        return None
+    values = {k: int(v) for k, v in re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)", out.stdout)}
+    return (values["Absolute upper-left X"], values["Absolute upper-left Y"], values["Width"], values["Height"])
+
+
+def distinct_colours(image: QImage, step: int = 4) -> int:
+    seen = set()
+    for y in range(0, image.height(), step):
+        for x in range(0, image.width(), step):
+            seen.add(image.pixel(x, y))
+    return len(seen)
+
+
+def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, artifacts_dir: Path) -> None:
+    data = tmp_path / "data"
+    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "cryptobots_desktop", "--data-dir", str(data)],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        geometry = None
+        while geometry is None:
+            assert proc.poll() is None, f"the app exited early: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no window within 30 s"
+            time.sleep(0.2)
+            geometry = window_geometry()
+        log = data / "logs" / "cryptobots.log"
+        while not (log.exists() and "Paper trading on" in log.read_text()):
+            assert time.monotonic() < deadline, "the paper exchange did not open"
+            time.sleep(0.2)
+        time.sleep(2.5)  # a few polls of the replay: prices, chart and balances are drawn
+        geometry = window_geometry()
+        assert geometry is not None
+        x, y, w, h = geometry
+        shot = QGuiApplication.primaryScreen().grabWindow(0, x, y, w, h).toImage()
+        target = artifacts_dir / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        shot.save(str(target / "app-paper-mode.png"))
+        assert (shot.width(), shot.height()) == (w, h)
+        assert w >= 800 and h >= 500
+        # not blank: a real window with text, a table and candles has many colours
+        assert distinct_colours(shot) > 50
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    # quitting saved the paper account and the settings
+    assert (data / "paper-binance_spot_2023.sqlite3").exists()
+    assert (data / "settings.json").exists()
+
+
+def test_paper_mode_never_imports_ccxt(tmp_path: Path) -> None:
+    """ccxt costs ~0.45 s to import: paper mode must start and run without it."""
+    script = f"""
+import asyncio, sys
+from pathlib import Path
+import qasync
+from PySide6.QtWidgets import QApplication
+from cryptobots_desktop.gui.controller import AppController
+from cryptobots_desktop.paths import app_paths, resources_dir
+from cryptobots_desktop.settings import SettingsStore
+app = QApplication([])
+loop = qasync.QEventLoop(app)
+asyncio.set_event_loop(loop)
+paths = app_paths(Path({str(tmp_path)!r}))
+paths.create()
+store = SettingsStore(paths.settings_file)
+c = AppController(store, store.load(), paths, resources_dir(), tray_available=False)
+async def main():
+    await c.start()
+    await asyncio.sleep(1.5)
+    assert c.window.dashboard.balances_model.rowCount() == 1
+    await c.shutdown()
+loop.run_until_complete(main())
+print("ccxt imported:", any(m == "ccxt" or m.startswith("ccxt.") for m in sys.modules))
+"""
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "QT_QPA_PLATFORM": "xcb"}, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "ccxt imported: False" in out.stdout

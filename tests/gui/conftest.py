@@ -1,0 +1,76 @@
+"""GUI test harness: the real Qt widgets on a qasync event loop, driven to a condition with a deadline.
+
+Coroutines run through ``loop.run_until_complete`` (which also runs Qt's event loop), never inside
+``qtbot.waitUntil``; every wait has a deadline so a broken test fails instead of hanging.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+import qasync
+
+from cryptobots_desktop.gui.controller import AppController
+from cryptobots_desktop.paths import app_paths
+from cryptobots_desktop.settings import SettingsStore
+
+T = TypeVar("T")
+
+
+class Driver:
+    def __init__(self, loop: qasync.QEventLoop) -> None:
+        self.loop = loop
+
+    def run(self, aw: Awaitable[T], timeout: float = 20.0) -> T:
+        return self.loop.run_until_complete(asyncio.wait_for(aw, timeout))  # type: ignore[arg-type]
+
+    def until(self, predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> None:
+        async def poll() -> None:
+            deadline = time.monotonic() + timeout
+            while not predicate():
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+                await asyncio.sleep(0.02)
+
+        self.loop.run_until_complete(poll())
+
+    def pump(self, seconds: float) -> None:
+        self.loop.run_until_complete(asyncio.sleep(seconds))
+
+
+@pytest.fixture
+def driver(qapp: Any) -> Iterator[Driver]:
+    loop = qasync.QEventLoop(qapp, already_running=False)
+    asyncio.set_event_loop(loop)
+    yield Driver(loop)
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+@pytest.fixture
+def make_controller(resources: Path, driver: Driver) -> Iterator[Callable[..., AppController]]:
+    made: list[AppController] = []
+
+    def make(data_dir: Path, **kw: Any) -> AppController:
+        paths = app_paths(data_dir)
+        paths.create()
+        store = SettingsStore(paths.settings_file)
+        controller = AppController(store, store.load(), paths, resources, **kw)
+        made.append(controller)
+        return controller
+
+    yield make
+    for c in made:
+        if c.runtime is not None or c.window.isVisible():
+            driver.run(c.shutdown())
+        c.window.deleteLater()
