@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from collections.abc import Awaitable
 from decimal import Decimal
 from pathlib import Path
@@ -260,5 +261,15 @@ def test_replay_time_is_saved_on_close(market_data: Path, tmp_path: Path) -> Non
         again = await open_exchange(market_data, tmp_path / "s.db", FakeWall(0.0), speed=ReplaySpeed.X100)
         assert again.replay.now_ms() == START_2023 + DAY_MS + 3_600_000
         await again.close()
+        # the writer thread is gone once the exchange is closed
+        assert not [t for t in threading.enumerate() if t.name.startswith("paper-state")]
 
     run(scenario())
+
+
+def test_an_unreadable_state_file_is_reported_for_a_person(market_data: Path, tmp_path: Path) -> None:
+    state = tmp_path / "paper.db"
+    state.write_bytes(b"not a database, just forty bytes of junk!" * 4)
+    with pytest.raises(CryptobotsError, match="could not be read") as err:
+        run(open_exchange(market_data, state, FakeWall()))
+    assert "new paper account" in err.value.hint

@@ -100,10 +100,12 @@ class PaperExchange:
 
     @property
     def exchange_id(self) -> str:
+        """Always ``"paper"``."""
         return "paper"
 
     @property
     def is_paper(self) -> bool:
+        """Always True: simulated funds."""
         return True
 
     @property
@@ -129,6 +131,7 @@ class PaperExchange:
     # --- ExchangeGateway -----------------------------------------------------------------------
 
     async def load_markets(self) -> Mapping[str, Market]:
+        """The dataset's markets (already in memory)."""
         return self._dataset.markets
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
@@ -153,6 +156,7 @@ class PaperExchange:
             return candles_up_to(minutes, series, self._synced_ms, limit, tick)
 
     async def fetch_balances(self) -> Mapping[str, Balance]:
+        """Free and used amounts of every asset the account has held."""
         async with self._lock:
             await self._sync()
             return self._engine.balances()
@@ -170,6 +174,7 @@ class PaperExchange:
             return order
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> Order | None:
+        """The order placed under that client id on that pair, or None if it was never placed."""
         async with self._lock:
             await self._sync()
             order = self._engine.order(client_order_id)
@@ -184,6 +189,7 @@ class PaperExchange:
             return order
 
     async def fetch_open_orders(self, symbol: str | None = None) -> Sequence[Order]:
+        """Open orders (of one pair, or all), oldest first."""
         async with self._lock:
             await self._sync()
             return self._engine.open_orders(symbol)

@@ -172,6 +172,7 @@ class MatchingEngine:
 
     @property
     def participation(self) -> Decimal:
+        """The share of a candle's volume one resting order may take."""
         return self._participation
 
     def balances(self) -> dict[str, Balance]:

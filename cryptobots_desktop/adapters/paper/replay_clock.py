@@ -47,6 +47,7 @@ class ReplayClock:
 
     @property
     def speed(self) -> ReplaySpeed:
+        """The current replay speed."""
         return self._speed
 
     def set_speed(self, speed: ReplaySpeed) -> None:
@@ -72,4 +73,5 @@ class ReplayClock:
 
     @property
     def finished(self) -> bool:
+        """Whether replay time has reached the end of the data."""
         return self.now_ms() >= self._end_ms

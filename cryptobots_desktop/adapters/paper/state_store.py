@@ -85,6 +85,12 @@ class StateStore:
         store = cls(path)
         try:
             await store._run(store._connect)
+        except sqlite3.DatabaseError as exc:
+            store._executor.shutdown(wait=True)
+            raise CryptobotsError(
+                f"The paper account file {path} could not be read ({exc}).",
+                "Move the file away to start a new paper account.",
+            ) from exc
         except BaseException:
             store._executor.shutdown(wait=True)
             raise
