@@ -22,8 +22,8 @@ BASELINE = r"""
 import sys
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QMainWindow,
-    QSplitter, QStackedWidget, QStatusBar, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QMainWindow, QSplitter, QStackedWidget, QStatusBar, QTableView, QVBoxLayout, QWidget)
 
 app = QApplication(sys.argv[:1])
 win = QMainWindow()
@@ -31,7 +31,8 @@ nav = QListWidget(); nav.addItems(["Dashboard", "Activity"])
 pages = QStackedWidget()
 dash = QWidget(); d = QVBoxLayout(dash)
 d.addWidget(QLabel("Portfolio value")); d.addWidget(QLabel("10,000.00 USDT"))
-bar = QHBoxLayout(); combo = QComboBox(); combo.addItems(["BTC/USDT", "ETH/USDT"]); bar.addWidget(combo); d.addLayout(bar)
+bar = QHBoxLayout(); combo = QComboBox(); combo.addItems(["BTC/USDT", "ETH/USDT"])
+bar.addWidget(combo); d.addLayout(bar)
 split = QSplitter()
 split.addWidget(pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}))
 split.addWidget(QTableView()); d.addWidget(split)
@@ -87,8 +88,9 @@ def main() -> int:
             app_times.append(time_to_first_paint(app_cmd))
     app_median = statistics.median(app_times)
     base_median = statistics.median(base_times)
-    print(f"startup: bare PySide6 window (same widgets) median {base_median * 1000:.0f} ms over {args.runs} runs")
-    print(f"startup: Cryptobots Desktop (paper mode)     median {app_median * 1000:.0f} ms over {args.runs} runs")
+    runs = f"over {args.runs} runs"
+    print(f"startup: bare PySide6 window (same widgets) median {base_median * 1000:.0f} ms {runs}")
+    print(f"startup: Cryptobots Desktop (paper mode)     median {app_median * 1000:.0f} ms {runs}")
     print(f"startup: ratio app/baseline = {app_median / base_median:.2f} (goal <= 1.5)")
     return 0
 

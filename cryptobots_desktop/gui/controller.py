@@ -143,7 +143,7 @@ class AppController(QObject):
         if self._saving:
             await asyncio.gather(*self._saving, return_exceptions=True)
         if self.tray is not None:
-            self.tray.hide()
+            self.tray.dispose()
         self.bridge.close()
         self.window.close_handler = None
         self.window.close()

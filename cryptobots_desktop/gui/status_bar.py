@@ -39,16 +39,18 @@ class AppStatusBar(QStatusBar):
         self.speed_combo.setObjectName("speedPicker")
         self.speed_combo.setToolTip("How fast the recorded market is replayed")
         for speed in ReplaySpeed:
-            self.speed_combo.addItem(f"Speed {speed.label}", speed)
-        self.speed_combo.currentIndexChanged.connect(
-            lambda i: self.speedChanged.emit(self.speed_combo.itemData(i))
-        )
+            self.speed_combo.addItem(f"Speed {speed.label}", speed.value)
+        self.speed_combo.currentIndexChanged.connect(lambda _i: self.speedChanged.emit(self.speed))
         self.connection_label = QLabel("Connecting…")
         self.connection_label.setObjectName("connectionLabel")
         self.addWidget(self.mode_label)
         self.addWidget(self.replay_label, 1)
         self.addPermanentWidget(self.speed_combo)
         self.addPermanentWidget(self.connection_label)
+
+    @property
+    def speed(self) -> ReplaySpeed:
+        return ReplaySpeed(self.speed_combo.currentData())  # Qt hands item data back as a plain str
 
     def set_speed(self, speed: ReplaySpeed) -> None:
         self.speed_combo.blockSignals(True)

@@ -15,7 +15,7 @@ class AppTray(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.icon = QSystemTrayIcon(app_icon(GREEN))
+        self.icon = QSystemTrayIcon(app_icon(GREEN), self)
         self.menu = QMenu()
         self.show_hide_action = QAction("Hide window", self.menu)
         self.show_hide_action.triggered.connect(self.showHideRequested.emit)
@@ -37,6 +37,13 @@ class AppTray(QObject):
 
     def hide(self) -> None:
         self.icon.hide()
+
+    def dispose(self) -> None:
+        """Remove the icon for good (its balloon and menu go with it) before the app quits."""
+        self.icon.hide()
+        self.icon.setContextMenu(None)
+        self.menu.deleteLater()
+        self.icon.deleteLater()
 
     def set_window_visible(self, visible: bool) -> None:
         self.show_hide_action.setText("Hide window" if visible else "Show window")

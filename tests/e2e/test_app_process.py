@@ -23,8 +23,15 @@ def window_geometry() -> tuple[int, int, int, int] | None:
     out = subprocess.run(["xwininfo", "-name", WINDOW_NAME], capture_output=True, text=True, check=False)
     if out.returncode != 0 or "IsViewable" not in out.stdout:
         return None
-    values = {k: int(v) for k, v in re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)", out.stdout)}
-    return (values["Absolute upper-left X"], values["Absolute upper-left Y"], values["Width"], values["Height"])
+    values = {
+        k: int(v) for k, v in re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)", out.stdout)
+    }
+    return (
+        values["Absolute upper-left X"],
+        values["Absolute upper-left Y"],
+        values["Width"],
+        values["Height"],
+    )
 
 
 def distinct_colours(image: QImage, step: int = 4) -> int:
@@ -40,7 +47,11 @@ def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, art
     env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cryptobots_desktop", "--data-dir", str(data)],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -69,10 +80,10 @@ def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, art
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
-            out, err = proc.communicate(timeout=20)
+            _out, err = proc.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-            out, err = proc.communicate()
+            _out, err = proc.communicate()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     # quitting saved the paper account and the settings
@@ -102,10 +113,18 @@ async def main():
     await asyncio.sleep(1.5)
     assert c.window.dashboard.balances_model.rowCount() == 1
     await c.shutdown()
-loop.run_until_complete(main())
+with loop:
+    loop.run_until_complete(main())
 print("ccxt imported:", any(m == "ccxt" or m.startswith("ccxt.") for m in sys.modules))
 """
-    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "QT_QPA_PLATFORM": "xcb"}, check=False)
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "QT_QPA_PLATFORM": "xcb"},
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert "ccxt imported: False" in out.stdout

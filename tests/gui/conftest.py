@@ -7,6 +7,7 @@ Coroutines run through ``loop.run_until_complete`` (which also runs Qt's event l
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any, TypeVar
 
 import pytest
 import qasync
+from PySide6.QtCore import QCoreApplication, QEvent
 
 from cryptobots_desktop.gui.controller import AppController
 from cryptobots_desktop.paths import app_paths
@@ -43,9 +45,17 @@ class Driver:
         self.loop.run_until_complete(asyncio.sleep(seconds))
 
 
-@pytest.fixture
-def driver(qapp: Any) -> Iterator[Driver]:
+@pytest.fixture(scope="session")
+def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
+    """One qasync loop for the whole session, as the app has one for its whole life."""
     loop = qasync.QEventLoop(qapp, already_running=False)
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def driver(_session_loop: qasync.QEventLoop) -> Iterator[Driver]:
+    loop = _session_loop
     asyncio.set_event_loop(loop)
     yield Driver(loop)
     pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
@@ -54,7 +64,6 @@ def driver(qapp: Any) -> Iterator[Driver]:
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     asyncio.set_event_loop(None)
-    loop.close()
 
 
 @pytest.fixture
@@ -70,7 +79,13 @@ def make_controller(resources: Path, driver: Driver) -> Iterator[Callable[..., A
         return controller
 
     yield make
+    # Tear down deterministically: Qt objects deleted now, and Python's cycle collector run here, not
+    # later in the middle of another test's event dispatch (which crashes PySide).
     for c in made:
         if c.runtime is not None or c.window.isVisible():
             driver.run(c.shutdown())
         c.window.deleteLater()
+        c.deleteLater()
+    made.clear()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()

@@ -19,8 +19,15 @@ from tests.conftest import ROOT
 
 
 def run_cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "cryptobots_desktop", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=60, env=env or dict(os.environ), check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cryptobots_desktop", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env or dict(os.environ),
+        check=False,
+    )
 
 
 def test_version_matches_package_metadata() -> None:
@@ -71,7 +78,9 @@ def test_settings_round_trip_atomically(tmp_path: Path) -> None:
     again = store.load().settings
     assert again.paper.speed is ReplaySpeed.MAX
     assert again.window.chart_pair == "XRP/USDT"
-    assert json.loads((tmp_path / "settings.json").read_text())["paper"]["starting_balances"] == {"USDT": "10000"}
+    assert json.loads((tmp_path / "settings.json").read_text())["paper"]["starting_balances"] == {
+        "USDT": "10000"
+    }
 
 
 def test_invalid_settings_are_reported_and_kept(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal as D
+from decimal import Decimal as D  # noqa: N817 - short money literals read better in tables
 
 import pytest
 
@@ -10,8 +10,19 @@ from cryptobots_desktop.core.balances import Balance, asset_price, value_portfol
 from cryptobots_desktop.core.market import Market, split_symbol
 from cryptobots_desktop.core.orders import Fill, Order, OrderRequest, OrderSide, OrderStatus, OrderType
 
-BTC = Market("BTC/USDT", "BTCUSDT", "BTC", "USDT", D("0.01"), D("0.00001"), D("0.00001"), D(9000), D(5),
-             D("0.001"), D("0.001"))
+BTC = Market(
+    "BTC/USDT",
+    "BTCUSDT",
+    "BTC",
+    "USDT",
+    D("0.01"),
+    D("0.00001"),
+    D("0.00001"),
+    D(9000),
+    D(5),
+    D("0.001"),
+    D("0.001"),
+)
 
 
 def test_rounding_follows_ccxt() -> None:
@@ -44,7 +55,9 @@ def test_order_fill_arithmetic() -> None:
         Fill(f"t{i}", "c1", "BTC/USDT", OrderSide.BUY, price, amount, D(0), "BTC", i, True)
         for i, (price, amount) in enumerate([(D(100), D(1)), (D(110), D(3))])
     )
-    order = Order("1", "c1", "BTC/USDT", OrderSide.BUY, OrderType.LIMIT, D(5), D(110), OrderStatus.OPEN, 0, 1, fills)
+    order = Order(
+        "1", "c1", "BTC/USDT", OrderSide.BUY, OrderType.LIMIT, D(5), D(110), OrderStatus.OPEN, 0, 1, fills
+    )
     assert order.filled == 4
     assert order.remaining == 1
     assert order.cost == D(430)

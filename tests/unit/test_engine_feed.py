@@ -97,5 +97,7 @@ def test_max_speed_steps_through_to_the_end_and_says_so(tmp_path: Path, resource
     assert after > before
     progress = [e for e in events if isinstance(e, ReplayProgress)]
     assert progress[-1].finished
-    ends = [e for e in events if isinstance(e, ActivityLogged) and "end of the recorded market data" in e.message]
+    ends = [
+        e for e in events if isinstance(e, ActivityLogged) and "end of the recorded market data" in e.message
+    ]
     assert len(ends) == 1
