@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything (scripts/setup.sh --dev), then runs the whole test suite in stages, stopping at the
 # first failure:  ruff check .  ·  mypy cryptobots_desktop  ·  lint-imports  ·  pytest (under Xvfb, a session
-# bus, an unlocked gnome-keyring and a tray host: scripts/desktop-session.sh).
+# bus, an unlocked gnome-keyring and a tray host: scripts/desktop-session.sh)  ·  bench/startup.py.
 # usage: bash scripts/test.sh [PYTEST ARGS...]      e.g. bash scripts/test.sh -k grid -x
 # Screenshots the tests take go to artifacts/screenshots/.
 set -euo pipefail
@@ -59,5 +59,9 @@ stage pytest timeout --kill-after=30 1200 \
   xvfb-run -a -s "-screen 0 1600x1000x24" \
   dbus-run-session -- bash scripts/desktop-session.sh \
   .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+
+# Benchmarks print figures (ratios against a baseline measured in the same run); they gate nothing but
+# must run: a crash fails the stage.
+stage bench-startup xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python bench/startup.py --runs 5
 
 finish OK

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
-from PySide6.QtGui import QColor, QPainter, QPen, QPicture
+from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPicture
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cryptobots_desktop.core.market import Candle
@@ -68,6 +68,7 @@ class CandleChart(QWidget):
         super().__init__(parent)
         self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom", utcOffset=0)})
         self.plot.setObjectName("priceChart")
+        self._follow_theme()
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setMenuEnabled(False)
         self.plot.getPlotItem().hideButtons()
@@ -88,6 +89,16 @@ class CandleChart(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.plot)
+
+    def _follow_theme(self) -> None:
+        """Background and axes in the OS theme's colours (light or dark), not pyqtgraph's fixed black."""
+        palette = self.palette()
+        self.plot.setBackground(palette.color(QPalette.ColorRole.Base))
+        text = palette.color(QPalette.ColorRole.Text)
+        for name in ("bottom", "right"):
+            axis = self.plot.getAxis(name)
+            axis.setTextPen(text)
+            axis.setPen(palette.color(QPalette.ColorRole.Mid))
 
     def set_candles(self, candles: Sequence[Candle], price_decimals: int = 2, width_s: float = 60.0) -> None:
         self._candles = tuple(candles)

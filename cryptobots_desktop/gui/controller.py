@@ -7,6 +7,7 @@ import contextlib
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QTimer
 from PySide6.QtGui import QCloseEvent
@@ -18,12 +19,14 @@ from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import ConnectionChanged, ConnectionState, Level, PortfolioUpdated
 from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import LoadedSettings, SettingsStore
-from cryptobots_desktop.wiring import Runtime, open_paper_runtime
 
 from .event_bridge import QtEventBridge
 from .formatting import fmt_money
 from .main_window import WINDOW_TITLE, MainWindow
 from .tray import AppTray
+
+if TYPE_CHECKING:
+    from cryptobots_desktop.wiring import Runtime
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,8 @@ class AppController(QObject):
             self.tray.show()
             self._update_tray()
         await asyncio.sleep(0)  # let the window paint before the exchange opens
+        from cryptobots_desktop.wiring import open_paper_runtime  # noqa: PLC0415 - adapters load after 1st paint
+
         try:
             self.runtime = await open_paper_runtime(self.bus, self.settings, self._paths, self._resources)
         except CryptobotsError as exc:
