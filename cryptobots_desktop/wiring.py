@@ -61,7 +61,8 @@ async def open_paper_runtime(
     )
     pairs = tuple(exchange.dataset.pairs)
     chart = settings.window.chart_pair if settings.window.chart_pair in pairs else pairs[0]
-    portfolio = PortfolioTracker(bus, exchange, quote="USDT", starting_balances=paper.starting_balances)
+    # "since start" compares with what this account really started with (saved with it), not the settings
+    portfolio = PortfolioTracker(bus, exchange, quote="USDT", starting_balances=exchange.starting_balances)
     feed = MarketFeed(bus, exchange, portfolio, symbols=pairs, chart_symbol=chart, replay=exchange.replay)
     bus.activity(
         Level.INFO,

@@ -82,7 +82,7 @@ class CandleChart(QWidget):
             movable=False,
             pen=pg.mkPen("#1f6feb", style=pg.QtCore.Qt.PenStyle.DashLine),
             label="{value:,.2f}",
-            labelOpts={"position": 0.05, "color": "#1f6feb"},
+            labelOpts={"position": 0.995, "color": "#ffffff", "fill": "#1f6feb", "anchors": [(1, 0.5)] * 2},
         )
         self.plot.addItem(self.last_line)
         self._candles: tuple[Candle, ...] = ()
@@ -111,7 +111,7 @@ class CandleChart(QWidget):
         lows = [float(c.low) for c in self._candles]
         highs = [float(c.high) for c in self._candles]
         pad = (max(highs) - min(lows)) * 0.08 or max(highs) * 0.001
-        self.plot.setXRange(self._candles[0].ts_ms / 1000, last.ts_ms / 1000 + width_s * 4, padding=0)
+        self.plot.setXRange(self._candles[0].ts_ms / 1000, last.ts_ms / 1000 + width_s * 12, padding=0)
         self.plot.setYRange(min(lows) - pad, max(highs) + pad, padding=0)
 
     @property

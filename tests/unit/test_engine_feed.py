@@ -101,3 +101,22 @@ def test_max_speed_steps_through_to_the_end_and_says_so(tmp_path: Path, resource
         e for e in events if isinstance(e, ActivityLogged) and "end of the recorded market data" in e.message
     ]
     assert len(ends) == 1
+
+
+def test_change_since_start_uses_the_accounts_own_starting_funds(tmp_path: Path, resources: Path) -> None:
+    async def scenario() -> PortfolioUpdated:
+        bus = EventBus()
+        await (await open_paper_runtime(bus, AppSettings(), app_paths(tmp_path), resources)).stop()
+        # the person later changes the starting funds in the settings: the existing account keeps its own
+        changed = AppSettings.model_validate({"paper": {"starting_balances": {"USDT": "500"}}})
+        runtime = await open_paper_runtime(bus, changed, app_paths(tmp_path), resources)
+        try:
+            await runtime.feed.poll_once()
+            assert runtime.portfolio.last is not None
+            return runtime.portfolio.last
+        finally:
+            await runtime.stop()
+
+    update = asyncio.run(scenario())
+    assert update.valuation.total == Decimal(10_000)
+    assert update.change == 0
