@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from .balances import Balance
+from .intents import IntentState, JournaledOrder, OrderIntent
 from .market import Candle, Market, Ticker
 from .orders import Order, OrderRequest
 from .replay import ReplaySpeed
@@ -77,3 +78,37 @@ class ReplayControl(Clock, Protocol):
     def step(self, ms: int) -> None:
         """Move replay time forward by ``ms`` (used at MAX speed, where time only moves when stepped)."""
         ...
+
+
+class Journal(Protocol):
+    """The durable record of every order intent and what the exchange said about it (SQLite, WAL).
+
+    Every write is committed (and synced to disk per the journal's durability setting) before it returns.
+    Holds account ids and labels only, never a secret.
+    """
+
+    async def record_intent(self, intent: OrderIntent) -> JournaledOrder:
+        """Write a new intent as PENDING. Raises ``DuplicateClientOrderId`` if its id is already journaled."""
+        ...
+
+    async def record_order(self, client_order_id: str, order: Order) -> JournaledOrder:
+        """Record what the exchange reports of an order: state, exchange id, new fills (idempotent)."""
+        ...
+
+    async def record_state(
+        self, client_order_id: str, state: IntentState, error: str | None = None
+    ) -> JournaledOrder:
+        """Set a state the exchange did not report as an order: REJECTED, NOT_PLACED, or PENDING again."""
+        ...
+
+    async def get(self, client_order_id: str) -> JournaledOrder | None: ...
+
+    async def needing_reconciliation(self, account_id: str) -> Sequence[JournaledOrder]:
+        """PENDING and OPEN intents of an account, oldest first."""
+        ...
+
+    async def orders_of_bot(self, bot_id: str) -> Sequence[JournaledOrder]:
+        """Every journaled order of a bot, oldest first (deals are rebuilt from these)."""
+        ...
+
+    async def close(self) -> None: ...
