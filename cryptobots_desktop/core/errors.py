@@ -80,3 +80,40 @@ class OrderNotCancelable(ExchangeError):
 
 class MarketDataUnavailable(ExchangeError):
     """No price data for the pair at this moment (e.g. before the replay's first candle)."""
+
+
+class AuthenticationFailed(ExchangeError):
+    """The exchange refused the key, secret, passphrase or signature: nothing was done."""
+
+
+class ExchangeUnavailable(ExchangeError):
+    """The exchange could not be reached or did not answer in time (network, 5xx, maintenance).
+
+    For an order this is ambiguous: it may or may not have been placed, so the order is reconciled by its
+    client order id before anything else is sent for it.
+    """
+
+
+class RateLimited(ExchangeUnavailable):
+    """The exchange asked us to slow down; ``retry_after`` seconds when it said so."""
+
+    def __init__(
+        self, message: str, hint: str = "", *, retry_after: float | None = None, **kw: object
+    ) -> None:
+        super().__init__(message, hint, **kw)  # type: ignore[arg-type]
+        self.retry_after = retry_after
+
+
+class MalformedResponse(ExchangeError):
+    """The exchange answered something that cannot be understood (ambiguous for an order)."""
+
+
+def is_definitive_refusal(error: ExchangeError) -> bool:
+    """True when the exchange certainly did not place the order (a rejection, an unknown pair, a bad key).
+
+    Anything else (unreachable, timeout, malformed answer, unexpected error) leaves the order's fate
+    unknown, and it must be reconciled by client order id before any retry.
+    """
+    return isinstance(error, OrderRejected | UnknownPair | AuthenticationFailed) and not isinstance(
+        error, DuplicateClientOrderId
+    )

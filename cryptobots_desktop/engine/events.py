@@ -8,6 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from cryptobots_desktop.core.balances import Valuation
+from cryptobots_desktop.core.intents import JournaledOrder
 from cryptobots_desktop.core.market import Candle, Ticker
 from cryptobots_desktop.core.replay import ReplaySpeed
 
@@ -72,6 +73,19 @@ class ActivityLogged:
     ts: float = field(default_factory=time.time)
 
 
+@dataclass(frozen=True, slots=True)
+class OrderUpdated:
+    """An order's journal row changed (placed, filled, canceled, rejected, reconciled): already durable."""
+
+    order: JournaledOrder
+
+
 Event = (
-    TickerUpdated | CandlesUpdated | PortfolioUpdated | ReplayProgress | ConnectionChanged | ActivityLogged
+    TickerUpdated
+    | CandlesUpdated
+    | PortfolioUpdated
+    | ReplayProgress
+    | ConnectionChanged
+    | ActivityLogged
+    | OrderUpdated
 )

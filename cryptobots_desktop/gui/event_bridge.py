@@ -15,6 +15,7 @@ from cryptobots_desktop.engine.events import (
     CandlesUpdated,
     ConnectionChanged,
     Event,
+    OrderUpdated,
     PortfolioUpdated,
     ReplayProgress,
     TickerUpdated,
@@ -28,6 +29,7 @@ class QtEventBridge(QObject):
     replayProgress = Signal(object)  # ReplayProgress
     connectionChanged = Signal(object)  # ConnectionChanged
     activityLogged = Signal(object)  # ActivityLogged
+    orderUpdated = Signal(object)  # OrderUpdated
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +40,7 @@ class QtEventBridge(QObject):
             ReplayProgress: self.replayProgress,
             ConnectionChanged: self.connectionChanged,
             ActivityLogged: self.activityLogged,
+            OrderUpdated: self.orderUpdated,
         }
         self._unsubscribe = bus.subscribe(self._dispatch)
 
