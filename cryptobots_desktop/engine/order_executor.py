@@ -82,17 +82,21 @@ class OrderExecutor:
                 self._report(row, exc)
                 return after
             self._report(row, exc)
-            await self._journal.record_state(row.client_order_id, IntentState.PENDING, str(exc))
+            await self._note_failure(row, str(exc))
             return await self._reconcile_after_failure(row)
         except Exception as exc:  # a bug or an unmapped error: the order's fate is unknown, reconcile
             log.exception("sending order %s failed unexpectedly", row.client_order_id)
-            await self._journal.record_state(
-                row.client_order_id, IntentState.PENDING, f"{type(exc).__name__}: {exc}"
-            )
+            await self._note_failure(row, f"{type(exc).__name__}: {exc}")
             return await self._reconcile_after_failure(row)
         after = await self._journal.record_order(row.client_order_id, order)
         self._bus.publish(OrderUpdated(after))
         return after
+
+    async def _note_failure(self, row: JournaledOrder, error: str) -> None:
+        """Keep the failure's words on a row whose fate is still unknown (never on one already resolved)."""
+        current = await self._journal.get(row.client_order_id)
+        if current is not None and current.state is IntentState.PENDING:
+            await self._journal.record_state(row.client_order_id, IntentState.PENDING, error)
 
     async def _reconcile_after_failure(self, row: JournaledOrder) -> JournaledOrder:
         """Ask the exchange what became of the order; if it can't say either, the row stays PENDING."""
