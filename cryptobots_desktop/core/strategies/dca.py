@@ -452,7 +452,10 @@ def _take_profit_issue(row: DcaRow, market: Market) -> _Issue | None:
 
 
 def dca_preview(params: DcaParams, market: Market, price: Decimal) -> DcaPreview:
-    """The ladder of a deal opened now at ``price``, rounded to ``market``'s rules, with its problems."""
+    """The ladder of a deal opened now at ``price``, rounded to ``market``'s rules, with its problems.
+
+    Safety-order deviations are measured from the base order's price (``price`` rounded down to the tick).
+    """
     base_price = buy_price(price, Decimal(0), market)
     if base_price <= 0:
         raise ValueError(f"the current price {price} is not a positive price at {market.symbol}'s tick")
@@ -465,9 +468,9 @@ def dca_preview(params: DcaParams, market: Market, price: Decimal) -> DcaPreview
     for index in range(params.max_safety_orders + 1):
         label = _label(index)
         deviation = safety_order_deviation_pct(params, index)
-        order_price = buy_price(price, deviation, market)
+        order_price = buy_price(base_price, deviation, market)
         if order_price <= 0:
-            problems.append(_unplaceable(index, params.max_safety_orders, price, deviation, market))
+            problems.append(_unplaceable(index, params.max_safety_orders, base_price, deviation, market))
             break
         size = params.base_order_size if index == 0 else safety_order_size(params, index)
         amount = market.floor_amount(size / order_price)
