@@ -8,7 +8,8 @@ import signal
 import sys
 
 import qasync
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QLockFile
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from cryptobots_desktop.logging_setup import start_file_logging
 from cryptobots_desktop.paths import app_paths, resources_dir
@@ -22,10 +23,21 @@ def run_app(args: argparse.Namespace) -> int:
     """Run the window until the person quits; returns the process exit status."""
     paths = app_paths(args.data_dir)
     paths.create()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    # One app per data folder: two would both send the same bots' orders.
+    lock = QLockFile(str(paths.data_dir / "cryptobots.lock"))
+    lock.setStaleLockTime(0)  # a lock left by a crashed app is detected by its dead process id
+    if not lock.tryLock(100):
+        message = (
+            "Cryptobots Desktop is already running with this data folder "
+            f"({paths.data_dir}). Use its window or its tray icon."
+        )
+        print(f"cryptobots-desktop: {message}", file=sys.stderr, flush=True)
+        QMessageBox.critical(None, "Cryptobots Desktop is already running", message)
+        return 3
     stop_logging = start_file_logging(paths.log_file)
     store = SettingsStore(paths.settings_file)
     loaded = store.load()
-    app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Cryptobots Desktop")
     app.setOrganizationName("Cryptobots")
     app.setDesktopFileName("cryptobots-desktop")
@@ -43,4 +55,5 @@ def run_app(args: argparse.Namespace) -> int:
             loop.run_until_complete(controller.run())
     finally:
         stop_logging()
+        lock.unlock()
     return 0

@@ -77,6 +77,23 @@ def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, art
         assert w >= 800 and h >= 500
         # not blank: a real window with text, a table and candles has many colours
         assert distinct_colours(shot) > 50
+
+        # a second app on the same data folder would send the same orders again: it refuses to start
+        second = subprocess.Popen(
+            [sys.executable, "-m", "cryptobots_desktop", "--data-dir", str(data)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert second.stderr is not None
+            line = second.stderr.readline()  # printed before its message box opens
+            assert "already running with this data folder" in line
+        finally:
+            second.kill()
+            second.wait(timeout=10)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
