@@ -29,6 +29,11 @@ class AppPaths:
         return self.data_dir / f"paper-{dataset}.sqlite3"
 
     @property
+    def journal_file(self) -> Path:
+        """The order journal: every order intent and what the exchange said about it."""
+        return self.data_dir / "journal.sqlite3"
+
+    @property
     def log_file(self) -> Path:
         return self.log_dir / "cryptobots.log"
 

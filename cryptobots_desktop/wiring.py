@@ -8,15 +8,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .adapters.paper import PaperExchange
-from .core.market import Market
-from .core.ports import ExchangeGateway, ReplayControl
-from .engine.event_bus import EventBus
-from .engine.events import Level
-from .engine.market_feed import MarketFeed
-from .engine.portfolio import PortfolioTracker
-from .paths import AppPaths
-from .settings import AppSettings
+from cryptobots_desktop.adapters.paper import PaperExchange
+from cryptobots_desktop.adapters.sqlite_journal import SqliteJournal
+from cryptobots_desktop.core.market import Market
+from cryptobots_desktop.core.ports import ExchangeGateway, Journal, ReplayControl
+from cryptobots_desktop.engine.event_bus import EventBus
+from cryptobots_desktop.engine.events import Level
+from cryptobots_desktop.engine.market_feed import MarketFeed
+from cryptobots_desktop.engine.order_executor import OrderExecutor
+from cryptobots_desktop.engine.portfolio import PortfolioTracker
+from cryptobots_desktop.paths import AppPaths
+from cryptobots_desktop.settings import AppSettings
+
+PAPER_ACCOUNT_ID = "paper"
 
 
 @dataclass
@@ -31,6 +35,8 @@ class Runtime:
     pairs: tuple[str, ...]
     replay: ReplayControl | None
     description: str
+    journal: Journal
+    executor: OrderExecutor
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -44,7 +50,10 @@ class Runtime:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.gateway.close()
+        try:
+            await self.gateway.close()
+        finally:
+            await self.journal.close()
 
 
 async def open_paper_runtime(
@@ -59,6 +68,20 @@ async def open_paper_runtime(
         starting_balances=paper.starting_balances,
         speed=paper.speed,
     )
+    try:
+        journal = await SqliteJournal.open(paths.journal_file, clock=exchange.replay)
+    except BaseException:
+        await exchange.close()
+        raise
+    executor = OrderExecutor(journal, exchange, bus, account_id=PAPER_ACCOUNT_ID)
+    report = await executor.reconciler.reconcile_all()  # orders a crash left unresolved, before anything else
+    if report.updated or report.not_placed:
+        bus.activity(
+            Level.INFO,
+            "paper",
+            f"Checked the orders left from the last run: {len(report.updated)} updated from the exchange, "
+            f"{len(report.not_placed)} never reached it.",
+        )
     pairs = tuple(exchange.dataset.pairs)
     chart = settings.window.chart_pair if settings.window.chart_pair in pairs else pairs[0]
     # "since start" compares with what this account really started with (saved with it), not the settings
@@ -79,4 +102,6 @@ async def open_paper_runtime(
         pairs,
         exchange.replay,
         "Paper trading — simulated funds",
+        journal,
+        executor,
     )
