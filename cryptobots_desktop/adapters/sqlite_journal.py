@@ -15,7 +15,8 @@ Durability, WAL journal mode:
 
 On macOS ``fullfsync`` is on, so "synced" means written through the disk's own cache too.
 
-The file holds account ids, bot ids and order data only, never a secret.
+The file holds account ids, bot ids, order data, and bots' names and strategy parameters only, never a
+secret (``save_bot`` refuses parameters named like a credential).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from cryptobots_desktop.adapters.journal import rows, rules, schema
+from cryptobots_desktop.core.bots import BotRecord, DealRecord
 from cryptobots_desktop.core.errors import CryptobotsError, DuplicateClientOrderId
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder, OrderIntent
 from cryptobots_desktop.core.orders import Order
@@ -44,7 +46,24 @@ SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")  # OFF would risk the file on a
 _SYNC_NAMES = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
 _INTENT_MARKS = ", ".join("?" * len(rows.INTENT_COLUMNS.split(",")))
 _FILL_MARKS = ", ".join("?" * len(rows.FILL_COLUMNS.split(",")))
+_BOT_MARKS = ", ".join("?" * len(rows.BOT_COLUMNS.split(",")))
+_DEAL_MARKS = ", ".join("?" * len(rows.DEAL_COLUMNS.split(",")))
 _NEEDING_RECONCILIATION = "account_id = ? AND state IN ('pending', 'open')"
+
+
+def _upsert(table: str, columns: str, marks: str, key: tuple[str, ...]) -> str:
+    """Insert, or update every non-key column of the row with the same key (not ``INSERT OR REPLACE``,
+    which deletes the old row first: a bot's deals would lose their parent for the moment)."""
+    names = [c.strip() for c in columns.split(",")]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in names if c not in key)
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({marks}) "
+        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+    )
+
+
+_SAVE_BOT = _upsert("bots", rows.BOT_COLUMNS, _BOT_MARKS, ("bot_id",))
+_SAVE_DEAL = _upsert("deals", rows.DEAL_COLUMNS, _DEAL_MARKS, ("bot_id", "deal_no"))
 
 
 class WallClock:
@@ -69,7 +88,8 @@ class SqliteJournal:
     """The durable order journal. Create with ``await SqliteJournal.open(path)``; ``await close()`` at exit.
 
     ``record_order``/``record_state`` of a client order id that was never journaled raise ``ValueError``,
-    as do the state moves ``adapters.journal.rules`` does not allow.
+    as do the state moves ``adapters.journal.rules`` does not allow, ``save_deal`` of a bot never saved, and
+    ``save_bot`` of parameters that are not a JSON object or name a credential.
     """
 
     def __init__(self, path: Path, synchronous: str, clock: Clock) -> None:
@@ -133,6 +153,22 @@ class SqliteJournal:
     async def orders_of_bot(self, bot_id: str) -> Sequence[JournaledOrder]:
         """Every journaled order of a bot, oldest first, with its fills (deals are rebuilt from these)."""
         return await self._run(self._select, "bot_id = ?", (bot_id,))
+
+    async def save_bot(self, bot: BotRecord) -> None:
+        """Insert or replace a bot's configuration and status (its deals are kept)."""
+        await self._run(self._save_bot, bot)
+
+    async def bots(self) -> Sequence[BotRecord]:
+        """Every bot, oldest first (by ``created_ms``, then bot id)."""
+        return await self._run(self._bots)
+
+    async def save_deal(self, deal: DealRecord) -> None:
+        """Insert or replace a deal's record (keyed by bot id and deal number); its bot must be saved."""
+        await self._run(self._save_deal, deal)
+
+    async def deals_of_bot(self, bot_id: str) -> Sequence[DealRecord]:
+        """A bot's deals, by deal number."""
+        return await self._run(self._deals_of_bot, bot_id)
 
     async def settings(self) -> JournalSettings:
         """The journal mode, synchronous level and other settings SQLite reports for this connection."""
@@ -269,6 +305,33 @@ class SqliteJournal:
         ):
             fills.setdefault(f[0], []).append(f)
         return [rows.journaled(r, fills.get(r[0], ())) for r in intents]
+
+    def _save_bot(self, bot: BotRecord) -> None:
+        row = rows.bot_row(bot)  # checked before the transaction starts
+        with self._transaction() as db:
+            db.execute(_SAVE_BOT, row)
+
+    def _bots(self) -> list[BotRecord]:
+        with self._transaction(write=False) as db:
+            found = db.execute(f"SELECT {rows.BOT_COLUMNS} FROM bots ORDER BY created_ms, bot_id").fetchall()
+        return [rows.bot_record(r) for r in found]
+
+    def _save_deal(self, deal: DealRecord) -> None:
+        row = rows.deal_row(deal)
+        with self._transaction() as db:
+            if not db.execute("SELECT 1 FROM bots WHERE bot_id = ?", (deal.bot_id,)).fetchone():
+                raise ValueError(
+                    f"deal {deal.deal_no} of bot {deal.bot_id!r} not saved: no bot {deal.bot_id!r} is in "
+                    "the journal (save the bot first)"
+                )
+            db.execute(_SAVE_DEAL, row)
+
+    def _deals_of_bot(self, bot_id: str) -> list[DealRecord]:
+        with self._transaction(write=False) as db:
+            found = db.execute(
+                f"SELECT {rows.DEAL_COLUMNS} FROM deals WHERE bot_id = ? ORDER BY deal_no", (bot_id,)
+            ).fetchall()
+        return [rows.deal_record(r) for r in found]
 
     def _settings(self) -> JournalSettings:
         with self._transaction(write=False) as db:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from .balances import Balance
-from .intents import IntentState, JournaledOrder, OrderIntent
-from .market import Candle, Market, Ticker
-from .orders import Order, OrderRequest
-from .replay import ReplaySpeed
+from cryptobots_desktop.core.balances import Balance
+from cryptobots_desktop.core.bots import BotRecord, DealRecord
+from cryptobots_desktop.core.intents import IntentState, JournaledOrder, OrderIntent
+from cryptobots_desktop.core.market import Candle, Market, Ticker
+from cryptobots_desktop.core.orders import Order, OrderRequest
+from cryptobots_desktop.core.replay import ReplaySpeed
 
 
 class Clock(Protocol):
@@ -109,6 +110,22 @@ class Journal(Protocol):
 
     async def orders_of_bot(self, bot_id: str) -> Sequence[JournaledOrder]:
         """Every journaled order of a bot, oldest first (deals are rebuilt from these)."""
+        ...
+
+    async def save_bot(self, bot: BotRecord) -> None:
+        """Insert or replace a bot's configuration and status."""
+        ...
+
+    async def bots(self) -> Sequence[BotRecord]:
+        """Every bot, oldest first."""
+        ...
+
+    async def save_deal(self, deal: DealRecord) -> None:
+        """Insert or replace a deal's record (keyed by bot id and deal number)."""
+        ...
+
+    async def deals_of_bot(self, bot_id: str) -> Sequence[DealRecord]:
+        """A bot's deals, by deal number."""
         ...
 
     async def close(self) -> None: ...

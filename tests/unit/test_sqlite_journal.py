@@ -1,5 +1,6 @@
 """The SQLite order journal on real files: exact round trips, state rules, reopening, durability settings,
-the writer thread, and committed writes surviving a SIGKILL."""
+bots and deals, the upgrade from journal format 1, the writer thread, and committed writes surviving a
+SIGKILL."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ import pytest
 
 from cryptobots_desktop.adapters.journal import schema
 from cryptobots_desktop.adapters.sqlite_journal import SqliteJournal
+from cryptobots_desktop.core.bots import BotRecord, BotStatus, DealRecord, StrategyKind
 from cryptobots_desktop.core.errors import CryptobotsError, DuplicateClientOrderId
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder, OrderIntent, client_order_id
 from cryptobots_desktop.core.orders import Fill, Order, OrderRequest, OrderSide, OrderStatus, OrderType
@@ -60,6 +62,33 @@ def order(i: OrderIntent, status: OrderStatus, *fills: Fill, updated_ms: int = 2
         "9001", r.client_order_id, r.symbol, r.side, r.type, r.amount, r.price, status, i.created_ms,
         updated_ms, fills,
     )  # fmt: skip
+
+
+def bot(
+    bot_id: str = "b1",
+    created_ms: int = 1_000,
+    *,
+    status: BotStatus = BotStatus.RUNNING,
+    symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT"),
+    params_json: str = '{"base_order_size":"10.00","take_profit_pct":"1.5","trailing_deviation_pct":null}',
+    error: str | None = None,
+) -> BotRecord:
+    return BotRecord(
+        bot_id, f"Bot {bot_id}", "acc1", StrategyKind.DCA, symbols, params_json, status, created_ms, error
+    )
+
+
+def deal(
+    bot_id: str = "b1",
+    deal_no: int = 1,
+    phase: str = "open",
+    *,
+    close_reason: str | None = None,
+    trailing_high: D | None = None,
+    closed_ms: int | None = None,
+    note: str | None = None,
+) -> DealRecord:
+    return DealRecord(bot_id, deal_no, "BTC/USDT", phase, 5_000, close_reason, trailing_high, closed_ms, note)
 
 
 def with_journal(path: Path, body: Callable[[SqliteJournal], Awaitable[T]], synchronous: str = "FULL") -> T:
@@ -314,7 +343,8 @@ def test_an_empty_file_is_brought_to_the_current_schema_and_reopening_changes_no
     raw = sqlite3.connect(path)
     tables = raw.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
     raw.close()
-    assert {"intents", "fills", "intents_by_account_state", "intents_by_bot"} <= {t[0] for t in tables}
+    names = {t[0] for t in tables}
+    assert {"intents", "fills", "intents_by_account_state", "intents_by_bot", "bots", "deals"} <= names
     assert with_journal(path, lambda j: j.settings()).schema_version == schema.SCHEMA_VERSION
     raw = sqlite3.connect(path)
     assert raw.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall() == tables
@@ -358,6 +388,162 @@ def test_a_file_that_is_not_a_journal_is_reported_plainly(tmp_path: Path) -> Non
     assert path.read_bytes().startswith(b"this is not a database")
 
 
+def test_bots_and_deals_round_trip_exactly_and_survive_reopening(tmp_path: Path) -> None:
+    grid = BotRecord(
+        "g1", "Grid · ünïcode", "acc2", StrategyKind.GRID, ("SOL/USDT",), '{"lower_price":"1E+1"}',
+        BotStatus.ERROR, 2_000, "Insufficient balance",
+    )  # fmt: skip
+    dca = bot(symbols=())
+    closing = deal(
+        phase="closing", close_reason="trailing take-profit", trailing_high=D("27123.45000000"), note="n"
+    )
+    closed = deal(deal_no=2, phase="closed", trailing_high=D("1E-8"), closed_ms=9_000, note="left 1E-8 BTC")
+
+    async def body(j: SqliteJournal) -> None:
+        for b in (grid, dca):
+            await j.save_bot(b)
+        for d in (closed, closing):
+            await j.save_deal(d)
+        assert list(await j.bots()) == [dca, grid]
+        assert list(await j.deals_of_bot("b1")) == [closing, closed]
+
+    path = tmp_path / "j.sqlite3"
+    with_journal(path, body)
+    bots = with_journal(path, lambda j: j.bots())
+    deals = with_journal(path, lambda j: j.deals_of_bot("b1"))
+    assert list(bots) == [dca, grid] and list(deals) == [closing, closed]
+    assert type(bots[1].strategy) is StrategyKind and type(bots[1].status) is BotStatus
+    assert bots[0].symbols == () and bots[1].symbols == ("SOL/USDT",) and bots[1].name == "Grid · ünïcode"
+    assert bots[1].params_json == '{"lower_price":"1E+1"}'  # kept as given, byte for byte
+    assert [str(d.trailing_high) for d in deals] == ["27123.45000000", "1E-8"]
+    assert (deals[0].closed_ms, deals[1].close_reason, deals[1].is_active) == (None, None, False)
+    assert with_journal(path, lambda j: j.deals_of_bot("g1")) == []
+
+
+def test_saving_again_replaces_by_key_and_a_bot_saved_again_keeps_its_deals(tmp_path: Path) -> None:
+    async def body(j: SqliteJournal) -> None:
+        await j.save_bot(bot())
+        await j.save_deal(deal(trailing_high=D("100")))
+        await j.save_deal(deal(deal_no=2))
+        paused = bot(status=BotStatus.PAUSED, symbols=("ETH/USDT",), params_json="{}", created_ms=1_000)
+        await j.save_bot(paused)
+        assert list(await j.bots()) == [paused]
+        closing = deal(phase="closing", close_reason="stop loss", trailing_high=None)
+        await j.save_deal(closing)
+        assert list(await j.deals_of_bot("b1")) == [closing, deal(deal_no=2)]
+        errored = bot(status=BotStatus.ERROR, error="boom")
+        await j.save_bot(errored)
+        await j.save_bot(bot())  # the error is cleared by a record without one
+        assert list(await j.bots()) == [bot()]
+        assert len(await j.deals_of_bot("b1")) == 2
+
+    with_journal(tmp_path / "j.sqlite3", body)
+
+
+def test_bots_are_oldest_first_then_by_id_and_deals_by_number(tmp_path: Path) -> None:
+    async def body(j: SqliteJournal) -> None:
+        for bot_id, created in [("c", 30), ("b", 10), ("z", 20), ("a", 20)]:
+            await j.save_bot(bot(bot_id, created))
+        for n in (10, 2, 1, 3):
+            await j.save_deal(deal("a", n))
+        await j.save_deal(deal("z", 5))
+        assert [b.bot_id for b in await j.bots()] == ["b", "a", "z", "c"]
+        assert [d.deal_no for d in await j.deals_of_bot("a")] == [1, 2, 3, 10]
+        assert [d.deal_no for d in await j.deals_of_bot("z")] == [5]
+
+    with_journal(tmp_path / "j.sqlite3", body)
+
+
+def test_a_deal_of_an_unknown_bot_is_refused_and_the_schema_checks_too(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+
+    async def body(j: SqliteJournal) -> None:
+        await j.save_bot(bot("b1"))
+        with pytest.raises(ValueError, match="no bot 'b2' is in the journal"):
+            await j.save_deal(deal("b2"))
+        assert await j.deals_of_bot("b2") == []
+        await j.save_deal(deal("b1"))  # the journal is still usable
+
+    with_journal(path, body)
+    raw = sqlite3.connect(path)
+    raw.execute("PRAGMA foreign_keys = ON")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        raw.execute(
+            "INSERT INTO deals (bot_id, deal_no, symbol, phase, opened_ms) VALUES ('x', 1, 's', 'o', 1)"
+        )
+    for strategy, status in [("martingale", "running"), ("dca", "sleeping")]:
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+            raw.execute(
+                "INSERT INTO bots (bot_id, name, account_id, strategy, symbols, params_json, status, "
+                "created_ms) VALUES ('b9', 'n', 'a', ?, '[]', '{}', ?, 1)",
+                (strategy, status),
+            )
+    raw.close()
+
+
+@pytest.mark.parametrize(
+    "params_json",
+    [
+        "not json",
+        '["a list"]',
+        '{"api_key": "abc"}',
+        '{"levels": [{"ApiSecret": "abc"}]}',
+        '{"exchange": {"pass-phrase": "x", "password": "y"}}',
+    ],
+)
+def test_save_bot_refuses_parameters_that_are_not_an_object_or_name_a_credential(
+    tmp_path: Path, params_json: str
+) -> None:
+    async def body(j: SqliteJournal) -> None:
+        with pytest.raises(ValueError, match="bot b1: "):
+            await j.save_bot(bot(params_json=params_json))
+        assert await j.bots() == []
+
+    with_journal(tmp_path / "j.sqlite3", body)
+
+
+def test_a_version_1_journal_is_upgraded_in_place_keeping_every_intent_and_fill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "j.sqlite3"
+    a, b, c = intent(deal=1, created_ms=10), intent(deal=2, created_ms=20), intent(deal=3, created_ms=30)
+
+    async def write_v1(j: SqliteJournal) -> list[JournaledOrder]:
+        assert (await j.settings()).schema_version == 1
+        for i in (a, b, c):
+            await j.record_intent(i)
+        await j.record_order(a.client_order_id, order(a, OrderStatus.FILLED, fill(a, "t1"), fill(a, "t2")))
+        await j.record_order(b.client_order_id, order(b, OrderStatus.OPEN, fill(b, "t3")))
+        await j.record_state(c.client_order_id, S.NOT_PLACED, "never received")
+        return list(await j.orders_of_bot("b1"))
+
+    # the journal as format 1 wrote it: the same code, with only the first migration
+    with monkeypatch.context() as m:
+        m.setattr(schema, "migrate", functools.partial(schema.migrate, migrations=schema.MIGRATIONS[:1]))
+        written = with_journal(path, write_v1)
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert not raw.execute("SELECT 1 FROM sqlite_master WHERE name IN ('bots', 'deals')").fetchall()
+    raw.close()
+
+    async def upgraded(j: SqliteJournal) -> None:
+        assert (await j.settings()).schema_version == schema.SCHEMA_VERSION == 2
+        assert list(await j.orders_of_bot("b1")) == written
+        assert [r.client_order_id for r in await j.needing_reconciliation("acc1")] == [b.client_order_id]
+        assert await j.bots() == []
+        await j.save_bot(bot())
+        await j.save_deal(deal())
+
+    with_journal(path, upgraded)
+    again = with_journal(path, lambda j: j.orders_of_bot("b1"))
+    assert list(again) == written and [len(r.fills) for r in again] == [2, 1, 0]
+    assert list(with_journal(path, lambda j: j.deals_of_bot("b1"))) == [deal()]
+    raw = sqlite3.connect(path)
+    assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+    assert raw.execute("PRAGMA foreign_key_check").fetchall() == []
+    raw.close()
+
+
 def test_sqlite_runs_only_on_the_writer_thread(tmp_path: Path) -> None:
     seen: set[int] = set()
     i = intent()
@@ -378,6 +564,12 @@ def test_sqlite_runs_only_on_the_writer_thread(tmp_path: Path) -> None:
         await j.needing_reconciliation("acc1")
         await j.orders_of_bot("b1")
         await j.settings()
+        await j.save_bot(bot())
+        await j.save_deal(deal())
+        with pytest.raises(ValueError):
+            await j.save_deal(deal("nobody"))
+        await j.bots()
+        await j.deals_of_bot("b1")
         await j.close()
         return threading.get_ident(), writer
 

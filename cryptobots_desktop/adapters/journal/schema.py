@@ -51,6 +51,31 @@ MIGRATIONS: tuple[Migration, ...] = (
             UNIQUE (client_order_id, trade_id)
         )""",
     ),
+    (  # 2: bots (configuration and status) and their deals' own flags; ids, labels and parameters only
+        """CREATE TABLE bots (
+            bot_id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL,
+            account_id TEXT NOT NULL,
+            strategy TEXT NOT NULL CHECK (strategy IN ('dca', 'grid')),
+            symbols TEXT NOT NULL,
+            params_json TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('running', 'paused', 'stopped', 'error')),
+            created_ms INTEGER NOT NULL,
+            error TEXT
+        )""",
+        """CREATE TABLE deals (
+            bot_id TEXT NOT NULL REFERENCES bots (bot_id),
+            deal_no INTEGER NOT NULL,
+            symbol TEXT NOT NULL,
+            phase TEXT NOT NULL,
+            opened_ms INTEGER NOT NULL,
+            close_reason TEXT,
+            trailing_high TEXT,
+            closed_ms INTEGER,
+            note TEXT,
+            PRIMARY KEY (bot_id, deal_no)
+        )""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
