@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from cryptobots_desktop.core.balances import Valuation
+from cryptobots_desktop.core.bots import DealRecord
+from cryptobots_desktop.core.deals import Deal
 from cryptobots_desktop.core.intents import JournaledOrder
 from cryptobots_desktop.core.market import Candle, Ticker
 from cryptobots_desktop.core.replay import ReplaySpeed
@@ -80,6 +82,14 @@ class OrderUpdated:
     order: JournaledOrder
 
 
+@dataclass(frozen=True, slots=True)
+class DealUpdated:
+    """A deal's record or position changed: already journaled."""
+
+    record: DealRecord
+    deal: Deal | None
+
+
 Event = (
     TickerUpdated
     | CandlesUpdated
@@ -88,4 +98,5 @@ Event = (
     | ConnectionChanged
     | ActivityLogged
     | OrderUpdated
+    | DealUpdated
 )

@@ -14,6 +14,7 @@ from cryptobots_desktop.engine.events import (
     ActivityLogged,
     CandlesUpdated,
     ConnectionChanged,
+    DealUpdated,
     Event,
     OrderUpdated,
     PortfolioUpdated,
@@ -30,6 +31,7 @@ class QtEventBridge(QObject):
     connectionChanged = Signal(object)  # ConnectionChanged
     activityLogged = Signal(object)  # ActivityLogged
     orderUpdated = Signal(object)  # OrderUpdated
+    dealUpdated = Signal(object)  # DealUpdated
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +43,7 @@ class QtEventBridge(QObject):
             ConnectionChanged: self.connectionChanged,
             ActivityLogged: self.activityLogged,
             OrderUpdated: self.orderUpdated,
+            DealUpdated: self.dealUpdated,
         }
         self._unsubscribe = bus.subscribe(self._dispatch)
 

@@ -1,0 +1,243 @@
+"""Headless backtest: a bot over the shipped market history as fast as possible, with the same engine code
+as the window (paper exchange, journal, order executor, bot runner), in a throw-away folder."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from cryptobots_desktop.adapters.paper import PaperExchange
+from cryptobots_desktop.adapters.sqlite_journal import SqliteJournal
+from cryptobots_desktop.core.bots import BotRecord, BotStatus, StrategyKind
+from cryptobots_desktop.core.errors import CryptobotsError
+from cryptobots_desktop.core.replay import ReplaySpeed
+from cryptobots_desktop.core.strategies.dca import DcaParams
+from cryptobots_desktop.core.strategies.validation import field_problems
+from cryptobots_desktop.engine.dca_runner import DcaBotRunner
+from cryptobots_desktop.engine.event_bus import EventBus
+from cryptobots_desktop.engine.order_executor import OrderExecutor
+from cryptobots_desktop.settings import DEFAULT_DATASET
+
+MINUTE_MS = 60_000
+
+
+class BacktestInputError(CryptobotsError):
+    """The backtest's inputs are wrong; ``problems`` are (field label, sentence) pairs."""
+
+    def __init__(self, message: str, problems: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
+
+
+@dataclass
+class BacktestResult:
+    pair: str
+    start_ms: int
+    end_ms: int
+    quote: str
+    deals: list[dict[str, Any]] = field(default_factory=list)
+    realised_pnl: Decimal = Decimal(0)
+    open_deals: int = 0
+    final_value: Decimal = Decimal(0)
+    starting_value: Decimal = Decimal(0)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "pair": self.pair,
+            "from": _iso(self.start_ms),
+            "to": _iso(self.end_ms),
+            "quote": self.quote,
+            "deals": self.deals,
+            "closed_deals": sum(1 for d in self.deals if d["phase"] == "closed"),
+            "open_deals": self.open_deals,
+            "realised_pnl": format(self.realised_pnl.quantize(Decimal("0.00000001")), "f"),
+            "starting_value": format(self.starting_value, "f"),
+            "final_value": format(self.final_value.quantize(Decimal("0.00000001")), "f"),
+        }
+
+
+def _iso(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> int:
+    """``2023-04-10`` or ``2023-04-10T12:00`` (UTC) -> Unix ms; a clear message otherwise."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", ""))
+    except ValueError as exc:
+        raise BacktestInputError(
+            f"{text!r} is not a date: write it like 2023-04-10 or 2023-04-10T12:00."
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def load_dca_params(path: Path) -> DcaParams:
+    """Read DCA parameters from a JSON file, with the same messages as the new-bot dialog."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise BacktestInputError(f"The parameters file {path} cannot be read: {exc.strerror}.") from exc
+    except json.JSONDecodeError as exc:
+        raise BacktestInputError(
+            f"The parameters file {path} is not valid JSON: {exc.msg} (line {exc.lineno})."
+        ) from exc
+    try:
+        return DcaParams.model_validate(data)
+    except ValidationError as exc:
+        raise BacktestInputError(
+            "The bot's parameters are not valid.", field_problems(exc, DcaParams)
+        ) from exc
+
+
+async def run_backtest(
+    resources: Path,
+    pair: str,
+    params: DcaParams,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    dataset: str = DEFAULT_DATASET,
+    starting_quote: Decimal = Decimal(10_000),
+) -> BacktestResult:
+    """Run a DCA bot on ``pair`` minute by minute from ``start_ms`` to ``end_ms`` (default: all the data)."""
+    with tempfile.TemporaryDirectory(prefix="cryptobots-backtest-") as tmp:
+        folder = Path(tmp)
+        exchange = await PaperExchange.open(
+            market_data_dir=resources / "market_data",
+            dataset=dataset,
+            state_path=folder / "paper.sqlite3",
+            starting_balances={"USDT": starting_quote},
+            speed=ReplaySpeed.MAX,
+        )
+        try:
+            if pair not in exchange.markets:
+                raise BacktestInputError(
+                    f"{pair} is not in the recorded data. Choose one of: {', '.join(exchange.dataset.pairs)}."
+                )
+            market = exchange.markets[pair]
+            if market.quote != "USDT":
+                raise BacktestInputError(f"Backtests run on USDT pairs; {pair} is quoted in {market.quote}.")
+            first, last = exchange.replay.start_ms, exchange.replay.end_ms
+            start = first if start_ms is None else start_ms
+            end = last if end_ms is None else end_ms
+            if not first <= start < end <= last:
+                raise BacktestInputError(
+                    f"The recorded data runs from {_iso(first)} to {_iso(last)}; choose --from and --to "
+                    "inside it, with --from before --to."
+                )
+            exchange.replay.step(start - exchange.replay.now_ms())
+            return await _run(exchange, folder, pair, params, market.quote, end, starting_quote)
+        finally:
+            await exchange.close()
+
+
+async def _run(
+    exchange: PaperExchange,
+    folder: Path,
+    pair: str,
+    params: DcaParams,
+    quote: str,
+    end: int,
+    start_value: Decimal,
+) -> BacktestResult:
+    journal = await SqliteJournal.open(
+        folder / "journal.sqlite3", synchronous="NORMAL", clock=exchange.replay
+    )
+    try:
+        bus = EventBus()
+        executor = OrderExecutor(journal, exchange, bus, "paper")
+        bot = BotRecord(
+            "bt",
+            "backtest",
+            "paper",
+            StrategyKind.DCA,
+            (pair,),
+            params.model_dump_json(),
+            BotStatus.RUNNING,
+            exchange.replay.now_ms(),
+        )
+        await journal.save_bot(bot)
+        runner = DcaBotRunner(bot, params, exchange.markets[pair], journal, executor, bus, exchange.replay)
+        start = exchange.replay.now_ms()
+        price = None
+        while exchange.replay.now_ms() < end:
+            exchange.replay.step(MINUTE_MS)
+            price = (await exchange.fetch_ticker(pair)).last
+            await runner.step(price)
+        result = BacktestResult(pair, start, exchange.replay.now_ms(), quote, starting_value=start_value)
+        rows = await journal.orders_of_bot("bt")
+        for record in runner.deals:
+            last = runner.last.get(record.deal_no)
+            deal = last.deal if last is not None else None
+            orders = [
+                {
+                    "leg": r.intent.leg,
+                    "side": f.side.value,
+                    "price": str(f.price),
+                    "amount": str(f.amount),
+                    "fee": str(f.fee),
+                    "fee_asset": f.fee_asset,
+                    "time": _iso(f.ts_ms),
+                }
+                for r in rows
+                if r.intent.deal_no == record.deal_no
+                for f in r.fills
+            ]
+            pnl = deal.realised_pnl if deal is not None else Decimal(0)
+            result.deals.append(
+                {
+                    "deal": record.deal_no,
+                    "phase": record.phase,
+                    "opened": _iso(record.opened_ms),
+                    "closed": _iso(record.closed_ms) if record.closed_ms else None,
+                    "close_reason": record.close_reason,
+                    "note": record.note,
+                    "realised_pnl": format(pnl.quantize(Decimal("0.00000001")), "f"),
+                    "orders": orders,
+                }
+            )
+            if record.phase == "closed":
+                result.realised_pnl += pnl
+        result.open_deals = len(runner.active_deals)
+        balances = await exchange.fetch_balances()
+        value = Decimal(0)
+        for asset, balance in balances.items():
+            if asset == quote:
+                value += balance.total
+            elif price is not None and asset == exchange.markets[pair].base:
+                value += balance.total * price
+        result.final_value = value
+        return result
+    finally:
+        await journal.close()
+
+
+def format_report(result: BacktestResult) -> str:
+    """The backtest as a person reads it: every deal's orders, then the totals."""
+    lines = [f"Backtest of {result.pair} from {_iso(result.start_ms)} to {_iso(result.end_ms)}"]
+    for deal in result.deals:
+        closed = f"closed {deal['closed']}" if deal["closed"] else deal["phase"]
+        lines.append(
+            f"Deal {deal['deal']}: opened {deal['opened']}, {closed}, "
+            f"realised {deal['realised_pnl']} {result.quote}"
+        )
+        for o in deal["orders"]:
+            lines.append(f"  {o['time']}  {o['side']:<4}  {o['amount']:>14} @ {o['price']:<12} ({o['leg']})")
+        if deal["note"]:
+            lines.append(f"  note: {deal['note']}")
+    closed = sum(1 for d in result.deals if d["phase"] == "closed")
+    lines.append(
+        f"Closed deals: {closed}, still open: {result.open_deals}; realised profit "
+        f"{result.realised_pnl:.2f} {result.quote}; portfolio {result.starting_value:.2f} -> "
+        f"{result.final_value:.2f} {result.quote}"
+    )
+    return "\n".join(lines)
