@@ -17,6 +17,7 @@ from cryptobots_desktop.engine.events import Level
 from cryptobots_desktop.engine.market_feed import MarketFeed
 from cryptobots_desktop.engine.order_executor import OrderExecutor
 from cryptobots_desktop.engine.portfolio import PortfolioTracker
+from cryptobots_desktop.engine.supervisor import BotSupervisor
 from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import AppSettings
 
@@ -37,6 +38,7 @@ class Runtime:
     description: str
     journal: Journal
     executor: OrderExecutor
+    supervisor: BotSupervisor
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def start(self) -> None:
@@ -86,7 +88,17 @@ async def open_paper_runtime(
     chart = settings.window.chart_pair if settings.window.chart_pair in pairs else pairs[0]
     # "since start" compares with what this account really started with (saved with it), not the settings
     portfolio = PortfolioTracker(bus, exchange, quote="USDT", starting_balances=exchange.starting_balances)
-    feed = MarketFeed(bus, exchange, portfolio, symbols=pairs, chart_symbol=chart, replay=exchange.replay)
+    supervisor = BotSupervisor(journal, {PAPER_ACCOUNT_ID: executor}, exchange.markets, bus, exchange.replay)
+    await supervisor.load()  # every bot and deal as the journal left them
+    feed = MarketFeed(
+        bus,
+        exchange,
+        portfolio,
+        symbols=pairs,
+        chart_symbol=chart,
+        replay=exchange.replay,
+        on_prices=supervisor.on_prices,
+    )
     bus.activity(
         Level.INFO,
         "paper",
@@ -104,4 +116,5 @@ async def open_paper_runtime(
         "Paper trading — simulated funds",
         journal,
         executor,
+        supervisor,
     )

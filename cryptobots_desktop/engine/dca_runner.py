@@ -15,8 +15,9 @@ from dataclasses import replace
 from decimal import Decimal
 
 from cryptobots_desktop.core.bots import BotRecord, BotStatus, DealRecord
+from cryptobots_desktop.core.deals import Deal
 from cryptobots_desktop.core.errors import ExchangeError
-from cryptobots_desktop.core.intents import IntentState, JournaledOrder
+from cryptobots_desktop.core.intents import JournaledOrder
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.ports import Clock, Journal
 from cryptobots_desktop.core.strategies.dca import DcaParams
@@ -30,6 +31,7 @@ from cryptobots_desktop.core.strategies.dca_deal import (
     RetryOrder,
     SetTrailingHigh,
     StartClosing,
+    deal_of,
     decide,
 )
 from cryptobots_desktop.engine.event_bus import EventBus
@@ -81,6 +83,23 @@ class DcaBotRunner:
     def active_deals(self) -> Sequence[DealRecord]:
         return tuple(d for d in self.deals if d.is_active)
 
+    @property
+    def failed(self) -> bool:
+        """True once the bot stopped on an error (a deal failed)."""
+        return self.bot.status is BotStatus.ERROR
+
+    def deal(self, deal_no: int) -> Deal:
+        """A deal's position and P/L, from its journaled fills (the same after a restart)."""
+        record = self._deals[deal_no]
+        view = DealView(
+            self._executor.account_id,
+            self.bot.bot_id,
+            deal_no,
+            record.symbol,
+            tuple(self._orders.get(deal_no, ())),
+        )
+        return deal_of(view)
+
     async def set_status(self, status: BotStatus, error: str | None = None) -> None:
         self.bot = replace(self.bot, status=status, error=error)
         await self._journal.save_bot(self.bot)
@@ -127,7 +146,7 @@ class DcaBotRunner:
             if deal_no not in self._deals or not self._deals[deal_no].is_active:
                 continue
             for i, row in enumerate(rows):
-                if row.state is IntentState.OPEN:
+                if row.state.needs_reconciling:  # OPEN (fills?) and PENDING (did it reach the exchange?)
                     try:
                         rows[i] = await self._executor.reconciler.reconcile_one(row)
                     except ExchangeError as exc:

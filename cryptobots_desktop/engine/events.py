@@ -8,7 +8,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from cryptobots_desktop.core.balances import Valuation
-from cryptobots_desktop.core.bots import DealRecord
+from cryptobots_desktop.core.bots import BotRecord, DealRecord
 from cryptobots_desktop.core.deals import Deal
 from cryptobots_desktop.core.intents import JournaledOrder
 from cryptobots_desktop.core.market import Candle, Ticker
@@ -90,6 +90,24 @@ class DealUpdated:
     deal: Deal | None
 
 
+@dataclass(frozen=True, slots=True)
+class BotUpdated:
+    """A bot's record or deals changed: status, open and closed deals, realised profit (journaled)."""
+
+    bot: BotRecord
+    open_deals: int
+    closed_deals: int
+    realised_pnl: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class BotStopped:
+    """A bot stopped on an error: the window and the tray tell the person."""
+
+    bot: BotRecord
+    reason: str
+
+
 Event = (
     TickerUpdated
     | CandlesUpdated
@@ -99,4 +117,6 @@ Event = (
     | ActivityLogged
     | OrderUpdated
     | DealUpdated
+    | BotUpdated
+    | BotStopped
 )

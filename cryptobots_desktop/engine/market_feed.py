@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -43,6 +43,7 @@ class MarketFeed:
         poll_interval: float = 0.25,
         publish_interval: float = 0.1,
         candle_limit: int = 120,
+        on_prices: Callable[[Mapping[str, Decimal]], Awaitable[None]] | None = None,
     ) -> None:
         self._bus = bus
         self._gateway = gateway
@@ -53,6 +54,7 @@ class MarketFeed:
         self._poll_interval = poll_interval
         self._publish_interval = publish_interval
         self._candle_limit = candle_limit
+        self._on_prices = on_prices
         self._wake = asyncio.Event()
         self._state = ConnectionState.CONNECTING
         self._last_error = ""
@@ -81,11 +83,11 @@ class MarketFeed:
             stepping = self._replay is not None and self._replay.speed is ReplaySpeed.MAX
             try:
                 if stepping and self._replay is not None and not self._replay.finished:
-                    self._replay.step(ONE_MINUTE_MS)
-                    await self._gateway.fetch_open_orders()  # lets the exchange match this candle
+                    self._replay.step(ONE_MINUTE_MS)  # one replayed minute at a time: bots see each one
                 now = time.monotonic()
-                if not stepping or now - last_publish >= self._publish_interval:
-                    await self.poll_once()
+                publish = not stepping or now - last_publish >= self._publish_interval
+                await self.poll_once(publish=publish)
+                if publish:
                     last_publish = now
                 self._set_state(ConnectionState.CONNECTED)
                 backoff = self._poll_interval
@@ -101,11 +103,16 @@ class MarketFeed:
             else:
                 await self._sleep(backoff)
 
-    async def poll_once(self) -> None:
-        """Fetch tickers, the chart's candles and the balances once, and publish them."""
-        for symbol in self._symbols:
-            ticker = await self._gateway.fetch_ticker(symbol)
-            self.prices[symbol] = ticker.last
+    async def poll_once(self, *, publish: bool = True) -> None:
+        """Fetch the prices and hand them to the bots; with ``publish``, also the chart, balances, replay."""
+        tickers = [await self._gateway.fetch_ticker(symbol) for symbol in self._symbols]
+        for ticker in tickers:
+            self.prices[ticker.symbol] = ticker.last
+        if self._on_prices is not None:
+            await self._on_prices(dict(self.prices))
+        if not publish:
+            return
+        for ticker in tickers:
             self._bus.publish(TickerUpdated(ticker))
         chart = self._chart_symbol
         candles = await self._gateway.fetch_candles(chart, "1m", self._candle_limit)

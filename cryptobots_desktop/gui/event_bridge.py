@@ -12,6 +12,8 @@ from PySide6.QtCore import QObject, Signal
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import (
     ActivityLogged,
+    BotStopped,
+    BotUpdated,
     CandlesUpdated,
     ConnectionChanged,
     DealUpdated,
@@ -32,6 +34,8 @@ class QtEventBridge(QObject):
     activityLogged = Signal(object)  # ActivityLogged
     orderUpdated = Signal(object)  # OrderUpdated
     dealUpdated = Signal(object)  # DealUpdated
+    botUpdated = Signal(object)  # BotUpdated
+    botStopped = Signal(object)  # BotStopped
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +48,8 @@ class QtEventBridge(QObject):
             ActivityLogged: self.activityLogged,
             OrderUpdated: self.orderUpdated,
             DealUpdated: self.dealUpdated,
+            BotUpdated: self.botUpdated,
+            BotStopped: self.botStopped,
         }
         self._unsubscribe = bus.subscribe(self._dispatch)
 

@@ -1,0 +1,156 @@
+"""The bot supervisor: every bot of the app, each stepped on new prices, each failure isolated.
+
+A bot that raises is stopped with status ERROR and its reason (shown in the window and the tray); the
+others go on. Start, pause (no new deals; open deals keep their take-profit), stop, "close deal at market"
+and "pause all" are here, and every change is journaled before it is announced.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+
+from cryptobots_desktop.core.bots import BotRecord, BotStatus, StrategyKind
+from cryptobots_desktop.core.errors import CryptobotsError
+from cryptobots_desktop.core.market import Market
+from cryptobots_desktop.core.ports import Clock, Journal
+from cryptobots_desktop.core.strategies.dca import DcaParams
+from cryptobots_desktop.engine.dca_runner import DcaBotRunner
+from cryptobots_desktop.engine.event_bus import EventBus
+from cryptobots_desktop.engine.events import BotStopped, BotUpdated, Level
+from cryptobots_desktop.engine.order_executor import OrderExecutor
+
+log = logging.getLogger(__name__)
+
+
+class BotSupervisor:
+    """Owns the bots' runners. ``on_prices`` is called by the market feed on every new price."""
+
+    def __init__(
+        self,
+        journal: Journal,
+        executors: Mapping[str, OrderExecutor],
+        markets: Mapping[str, Market],
+        bus: EventBus,
+        clock: Clock,
+    ) -> None:
+        self._journal = journal
+        self._executors = executors
+        self._markets = markets
+        self._bus = bus
+        self._clock = clock
+        self._runners: dict[str, DcaBotRunner] = {}
+        self._last: dict[str, BotUpdated] = {}
+
+    # -- bots ------------------------------------------------------------------------------------------
+    async def load(self) -> None:
+        """Rebuild every bot and its deals from the journal."""
+        for bot in await self._journal.bots():
+            try:
+                await self._add_runner(bot)
+            except (CryptobotsError, ValueError) as exc:
+                log.warning("bot %s cannot run: %s", bot.bot_id, exc)
+                self._bus.activity(Level.ERROR, bot.name, f"This bot cannot run: {exc}")
+
+    @property
+    def bots(self) -> Sequence[BotRecord]:
+        return tuple(r.bot for r in self._runners.values())
+
+    def runner(self, bot_id: str) -> DcaBotRunner:
+        return self._runners[bot_id]
+
+    async def create_dca_bot(self, name: str, account_id: str, symbol: str, params: DcaParams) -> BotRecord:
+        """Journal a new DCA bot (running) and start it."""
+        if account_id not in self._executors:
+            raise ValueError(f"no such account: {account_id!r}")
+        if symbol not in self._markets:
+            raise ValueError(f"{symbol} is not traded on this account")
+        bot = BotRecord(
+            secrets.token_hex(4),
+            name.strip() or f"DCA {symbol}",
+            account_id,
+            StrategyKind.DCA,
+            (symbol,),
+            params.model_dump_json(),
+            BotStatus.RUNNING,
+            self._clock.now_ms(),
+        )
+        await self._journal.save_bot(bot)
+        await self._add_runner(bot)
+        self._bus.activity(Level.INFO, bot.name, f"Bot created on {symbol} and started.")
+        return bot
+
+    async def _add_runner(self, bot: BotRecord) -> None:
+        if bot.strategy is not StrategyKind.DCA:
+            raise CryptobotsError(f"{bot.strategy.value} bots are not supported by this version yet.")
+        market = self._markets.get(bot.symbols[0])
+        executor = self._executors.get(bot.account_id)
+        if market is None or executor is None:
+            raise CryptobotsError(
+                f"its account or pair ({bot.account_id}, {bot.symbols[0]}) is not available."
+            )
+        params = DcaParams.model_validate_json(bot.params_json)
+        runner = DcaBotRunner(bot, params, market, self._journal, executor, self._bus, self._clock)
+        await runner.load()
+        self._runners[bot.bot_id] = runner
+        self._announce(runner)
+
+    # -- commands --------------------------------------------------------------------------------------
+    async def set_status(self, bot_id: str, status: BotStatus) -> None:
+        """Start (RUNNING), pause (no new deals), or stop a bot."""
+        runner = self._runners[bot_id]
+        await runner.set_status(status)
+        verb = {BotStatus.RUNNING: "started", BotStatus.PAUSED: "paused", BotStatus.STOPPED: "stopped"}
+        self._bus.activity(Level.INFO, runner.bot.name, f"Bot {verb.get(status, status.value)}.")
+        self._announce(runner)
+
+    async def pause_all(self) -> int:
+        """Pause every running bot; returns how many were paused."""
+        running = [r for r in self._runners.values() if r.bot.status is BotStatus.RUNNING]
+        for runner in running:
+            await self.set_status(runner.bot.bot_id, BotStatus.PAUSED)
+        return len(running)
+
+    async def resume_all(self) -> int:
+        paused = [r for r in self._runners.values() if r.bot.status is BotStatus.PAUSED]
+        for runner in paused:
+            await self.set_status(runner.bot.bot_id, BotStatus.RUNNING)
+        return len(paused)
+
+    async def close_deal(self, bot_id: str, deal_no: int, price: Decimal | None) -> None:
+        """Close a deal at market now: cancel its orders and sell what it holds."""
+        runner = self._runners[bot_id]
+        await runner.close_deal(deal_no)
+        await self._step(runner, price)
+
+    # -- prices ----------------------------------------------------------------------------------------
+    async def on_prices(self, prices: Mapping[str, Decimal]) -> None:
+        """Step every bot that is not stopped on its pair's new price."""
+        for runner in tuple(self._runners.values()):
+            await self._step(runner, prices.get(runner.bot.symbols[0]))
+
+    async def _step(self, runner: DcaBotRunner, price: Decimal | None) -> None:
+        if runner.bot.status in (BotStatus.STOPPED, BotStatus.ERROR):
+            return
+        try:
+            await runner.step(price)
+        except Exception as exc:  # one bot's failure never stops the others, nor the app
+            reason = exc.message if isinstance(exc, CryptobotsError) else f"{type(exc).__name__}: {exc}"
+            log.exception("bot %s failed", runner.bot.bot_id)
+            await runner.set_status(BotStatus.ERROR, reason)
+            self._bus.activity(Level.ERROR, runner.bot.name, f"Bot stopped: {reason}")
+            self._bus.publish(BotStopped(runner.bot, reason))
+        else:
+            if runner.failed:  # a deal failed during this step (an order the deal needed was refused)
+                self._bus.publish(BotStopped(runner.bot, runner.bot.error or "an order was refused"))
+        self._announce(runner)
+
+    def _announce(self, runner: DcaBotRunner) -> None:
+        closed = [d for d in runner.deals if d.phase == "closed"]
+        realised = sum((runner.deal(d.deal_no).realised_pnl for d in closed), Decimal(0))
+        update = BotUpdated(runner.bot, len(runner.active_deals), len(closed), realised)
+        if self._last.get(runner.bot.bot_id) != update:
+            self._last[runner.bot.bot_id] = update
+            self._bus.publish(update)
