@@ -20,20 +20,18 @@ from cryptobots_desktop.core.errors import ExchangeError
 from cryptobots_desktop.core.intents import JournaledOrder
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.ports import Clock, Journal
-from cryptobots_desktop.core.strategies.dca import DcaParams
-from cryptobots_desktop.core.strategies.dca_deal import (
+from cryptobots_desktop.core.strategies.controller import (
     CancelOrder,
     CloseReason,
     DealPhase,
-    DealView,
     Decision,
     PlaceOrder,
     RetryOrder,
     SetTrailingHigh,
     StartClosing,
-    deal_of,
-    decide,
 )
+from cryptobots_desktop.core.strategies.dca import DcaParams
+from cryptobots_desktop.core.strategies.dca_deal import DealView, deal_of, decide
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import DealUpdated, Level
 from cryptobots_desktop.engine.order_executor import OrderExecutor

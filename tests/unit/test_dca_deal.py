@@ -12,18 +12,17 @@ from decimal import Decimal as D  # noqa: N817
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.orders import Fill, OrderSide, OrderType
-from cryptobots_desktop.core.strategies.dca import DcaParams
-from cryptobots_desktop.core.strategies.dca_deal import (
+from cryptobots_desktop.core.strategies.controller import (
     CancelOrder,
     CloseReason,
     DealPhase,
-    DealView,
     PlaceOrder,
     RetryOrder,
     SetTrailingHigh,
     StartClosing,
-    decide,
 )
+from cryptobots_desktop.core.strategies.dca import DcaParams
+from cryptobots_desktop.core.strategies.dca_deal import DealView, decide
 
 MARKET = Market(
     "ABC/USDT",

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.orders import Fill, OrderSide, OrderType
-from cryptobots_desktop.core.strategies.dca_deal import (
+from cryptobots_desktop.core.strategies.controller import (
     CancelOrder,
     DealPhase,
     Decision,

@@ -14,15 +14,30 @@ changes), ``x`` closing market sell (stop loss, trailing take-profit, or the per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 
 from cryptobots_desktop.core.deals import Deal
-from cryptobots_desktop.core.intents import IntentState, JournaledOrder, OrderIntent, client_order_id
+from cryptobots_desktop.core.intents import IntentState, JournaledOrder
 from cryptobots_desktop.core.market import Market
-from cryptobots_desktop.core.orders import OrderRequest, OrderSide, OrderType
+from cryptobots_desktop.core.orders import OrderSide
+from cryptobots_desktop.core.strategies.controller import (
+    Action,
+    CancelOrder,
+    CloseReason,
+    DealPhase,
+    DealRef,
+    Decision,
+    PlaceOrder,
+    RetryOrder,
+    SetTrailingHigh,
+    StartClosing,
+    is_live,
+    latest_by_leg,
+    next_attempt,
+    placeable,
+    position_of,
+)
 from cryptobots_desktop.core.strategies.dca import (
     HUNDRED,
     DcaParams,
@@ -40,20 +55,6 @@ def safety_leg(index: int) -> str:
     return f"s{index}"
 
 
-class DealPhase(StrEnum):
-    OPENING = "opening"  # the base order is on its way
-    OPEN = "open"  # position held, safety orders and take-profit working
-    CLOSING = "closing"  # selling out (take-profit filled, stop loss, trailing, or closed by the person)
-    CLOSED = "closed"
-    FAILED = "failed"  # the exchange refused an order the deal cannot do without; see the note
-
-
-class CloseReason(StrEnum):
-    STOP_LOSS = "stop loss"
-    TRAILING_TAKE_PROFIT = "trailing take-profit"
-    BY_PERSON = "closed at market by you"
-
-
 @dataclass(frozen=True, slots=True)
 class DealView:
     """What ``decide`` reads: the deal's identity, its journaled orders, and its two persisted flags."""
@@ -66,84 +67,14 @@ class DealView:
     close_reason: CloseReason | None = None
     trailing_high: Decimal | None = None
 
-
-@dataclass(frozen=True, slots=True)
-class PlaceOrder:
-    intent: OrderIntent
-
-
-@dataclass(frozen=True, slots=True)
-class CancelOrder:
-    order: JournaledOrder
-
-
-@dataclass(frozen=True, slots=True)
-class RetryOrder:
-    """Send again, under the same client order id, an order the exchange never received."""
-
-    order: JournaledOrder
-
-
-@dataclass(frozen=True, slots=True)
-class StartClosing:
-    """Persist the close reason, then decide again: the deal cancels its orders and sells out."""
-
-    reason: CloseReason
-
-
-@dataclass(frozen=True, slots=True)
-class SetTrailingHigh:
-    price: Decimal
-
-
-Action = PlaceOrder | CancelOrder | RetryOrder | StartClosing | SetTrailingHigh
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    phase: DealPhase
-    actions: tuple[Action, ...] = ()
-    note: str | None = None  # why the deal failed, or what was left over when it closed
-    deal: Deal | None = field(default=None, compare=False)
-
-
-def latest_by_leg(orders: Sequence[JournaledOrder]) -> dict[str, JournaledOrder]:
-    """The newest attempt of every leg."""
-    latest: dict[str, JournaledOrder] = {}
-    for row in orders:
-        leg = row.intent.leg
-        if leg not in latest or row.intent.attempt > latest[leg].intent.attempt:
-            latest[leg] = row
-    return latest
+    @property
+    def ref(self) -> DealRef:
+        return DealRef(self.account_id, self.bot_id, self.deal_no, self.symbol)
 
 
 def deal_of(view: DealView) -> Deal:
     """The deal's position and P/L, from the fills of its journaled orders."""
-    buys = tuple(f for o in view.orders for f in o.fills if f.side is OrderSide.BUY)
-    sells = tuple(f for o in view.orders for f in o.fills if f.side is OrderSide.SELL)
-    opened = min((o.intent.created_ms for o in view.orders), default=0)
-    return Deal(f"{view.bot_id}-{view.deal_no}", view.bot_id, view.symbol, opened, buys, sells)
-
-
-def _live(row: JournaledOrder) -> bool:
-    return row.state in (IntentState.PENDING, IntentState.OPEN)
-
-
-def _intent(
-    view: DealView, leg: str, attempt: int, request_args: dict[str, object], now_ms: int
-) -> OrderIntent:
-    cid = client_order_id(view.bot_id, view.deal_no, leg, attempt)
-    request = OrderRequest(symbol=view.symbol, client_order_id=cid, **request_args)  # type: ignore[arg-type]
-    return OrderIntent(view.account_id, view.bot_id, view.deal_no, leg, attempt, request, now_ms)
-
-
-def _next_attempt(latest: dict[str, JournaledOrder], leg: str) -> int:
-    row = latest.get(leg)
-    return 0 if row is None else row.intent.attempt + 1
-
-
-def _placeable(market: Market, amount: Decimal, price: Decimal) -> bool:
-    return amount >= market.min_amount and amount > 0 and amount * price >= market.min_notional
+    return position_of(view.bot_id, view.deal_no, view.symbol, view.orders)
 
 
 def decide(params: DcaParams, market: Market, view: DealView, price: Decimal | None, now_ms: int) -> Decision:
@@ -164,9 +95,7 @@ def decide(params: DcaParams, market: Market, view: DealView, price: Decimal | N
         if price is None:
             return Decision(DealPhase.OPENING, (), None, deal)
         amount = market.floor_amount(params.base_order_size / price)
-        intent = _intent(
-            view, BASE, 0, {"side": OrderSide.BUY, "type": OrderType.MARKET, "amount": amount}, now_ms
-        )
+        intent = view.ref.intent(BASE, 0, OrderSide.BUY, amount, None, now_ms)
         return Decision(DealPhase.OPENING, (PlaceOrder(intent),), None, deal)
     if base.state is IntentState.REJECTED:
         return Decision(DealPhase.FAILED, (), f"The base order was refused: {base.error}", deal)
@@ -209,24 +138,23 @@ def decide(params: DcaParams, market: Market, view: DealView, price: Decimal | N
         if so_price <= 0:
             break
         amount = market.floor_amount(safety_order_size(params, index) / so_price)
-        if not _placeable(market, amount, so_price):
+        if not placeable(market, amount, so_price):
             continue  # the preview named it; a deal does not send what the exchange would refuse
-        args = {"side": OrderSide.BUY, "type": OrderType.LIMIT, "amount": amount, "price": so_price}
-        actions.append(PlaceOrder(_intent(view, leg, 0, args, now_ms)))
+        actions.append(PlaceOrder(view.ref.intent(leg, 0, OrderSide.BUY, amount, so_price, now_ms)))
 
     # 6. The take-profit sells what the deal holds at average entry + take profit (not with trailing).
     if not params.trailing_take_profit and avg is not None:
         held = market.floor_amount(deal.base_held)
         target = take_profit_price(avg, params.take_profit_pct, market)
         if tp is not None and tp.state is IntentState.REJECTED:
-            return Decision(
-                DealPhase.FAILED, tuple(actions), f"The take-profit order was refused: {tp.error}", deal
-            )
+            # the deal cannot sell: nothing more is placed and its working orders are withdrawn
+            working = tuple(CancelOrder(row) for row in latest.values() if is_live(row))
+            return Decision(DealPhase.FAILED, working, f"The take-profit order was refused: {tp.error}", deal)
         if tp is None or tp.state is IntentState.CANCELED:
-            if _placeable(market, held, target):
-                args = {"side": OrderSide.SELL, "type": OrderType.LIMIT, "amount": held, "price": target}
+            if placeable(market, held, target):
+                attempt = next_attempt(latest, TAKE_PROFIT)
                 actions.append(
-                    PlaceOrder(_intent(view, TAKE_PROFIT, _next_attempt(latest, TAKE_PROFIT), args, now_ms))
+                    PlaceOrder(view.ref.intent(TAKE_PROFIT, attempt, OrderSide.SELL, held, target, now_ms))
                 )
         elif tp.state is IntentState.OPEN and tp.filled == 0:
             request = tp.intent.request
@@ -249,7 +177,7 @@ def _close(
     now_ms: int,
 ) -> Decision:
     """Cancel every working order, then sell what is held at market; what cannot be sold is reported."""
-    live = [row for row in latest.values() if _live(row) and row.intent.leg != CLOSE]
+    live = [row for row in latest.values() if is_live(row) and row.intent.leg != CLOSE]
     if live:
         return Decision(DealPhase.CLOSING, tuple(CancelOrder(row) for row in live), None, deal)
     close = latest.get(CLOSE)
@@ -257,12 +185,11 @@ def _close(
         return Decision(DealPhase.CLOSING, (), None, deal)
     held = market.floor_amount(deal.base_held)
     reference = price or (deal.sells or deal.buys)[-1].price
-    if (close is not None and close.state is IntentState.FILLED) or not _placeable(market, held, reference):
+    if (close is not None and close.state is IntentState.FILLED) or not placeable(market, held, reference):
         return Decision(DealPhase.CLOSED, (), _leftover(deal, market), deal)
     if close is not None and close.state is IntentState.REJECTED:
         return Decision(DealPhase.FAILED, (), f"The closing sell was refused: {close.error}", deal)
-    args = {"side": OrderSide.SELL, "type": OrderType.MARKET, "amount": held}
-    intent = _intent(view, CLOSE, _next_attempt(latest, CLOSE), args, now_ms)
+    intent = view.ref.intent(CLOSE, next_attempt(latest, CLOSE), OrderSide.SELL, held, None, now_ms)
     return Decision(DealPhase.CLOSING, (PlaceOrder(intent),), None, deal)
 
 

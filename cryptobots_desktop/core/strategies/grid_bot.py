@@ -49,17 +49,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptobots_desktop.core.deals import Deal
-from cryptobots_desktop.core.intents import IntentState, JournaledOrder, OrderIntent, client_order_id
+from cryptobots_desktop.core.intents import IntentState, JournaledOrder
 from cryptobots_desktop.core.market import Market
-from cryptobots_desktop.core.orders import OrderRequest, OrderSide, OrderType
-from cryptobots_desktop.core.strategies.dca_deal import (
+from cryptobots_desktop.core.orders import OrderSide
+from cryptobots_desktop.core.strategies.controller import (
     Action,
     CancelOrder,
     DealPhase,
+    DealRef,
     Decision,
     PlaceOrder,
     RetryOrder,
+    is_live,
     latest_by_leg,
+    next_attempt,
+    placeable,
+    position_of,
 )
 from cryptobots_desktop.core.strategies.grid import GridParams, grid_levels, grid_preview
 from cryptobots_desktop.core.strategies.validation import fmt_fixed, fmt_number
@@ -91,6 +96,10 @@ class GridView:
     stopping: bool = False
     sell_on_stop: bool = False
 
+    @property
+    def ref(self) -> DealRef:
+        return DealRef(self.account_id, self.bot_id, self.deal_no, self.symbol)
+
 
 @dataclass(frozen=True, slots=True)
 class GridProfit:
@@ -112,38 +121,7 @@ def sell_amount(params: GridParams, market: Market) -> Decimal:
 
 def grid_deal(view: GridView) -> Deal:
     """The grid's position and P/L over all its fills (init, grid orders, closing sell)."""
-    buys = tuple(f for o in view.orders for f in o.fills if f.side is OrderSide.BUY)
-    sells = tuple(f for o in view.orders for f in o.fills if f.side is OrderSide.SELL)
-    opened = min((o.intent.created_ms for o in view.orders), default=0)
-    return Deal(f"{view.bot_id}-{view.deal_no}", view.bot_id, view.symbol, opened, buys, sells)
-
-
-def _live(row: JournaledOrder) -> bool:
-    return row.state in (IntentState.PENDING, IntentState.OPEN)
-
-
-def _intent(
-    view: GridView,
-    leg: str,
-    attempt: int,
-    side: OrderSide,
-    amount: Decimal,
-    price: Decimal | None,
-    now_ms: int,
-) -> OrderIntent:
-    order_type = OrderType.MARKET if price is None else OrderType.LIMIT
-    cid = client_order_id(view.bot_id, view.deal_no, leg, attempt)
-    request = OrderRequest(view.symbol, side, order_type, amount, cid, price)
-    return OrderIntent(view.account_id, view.bot_id, view.deal_no, leg, attempt, request, now_ms)
-
-
-def _next_attempt(latest: dict[str, JournaledOrder], leg: str) -> int:
-    row = latest.get(leg)
-    return 0 if row is None else row.intent.attempt + 1
-
-
-def _placeable(market: Market, amount: Decimal, price: Decimal) -> bool:
-    return amount >= market.min_amount and amount > 0 and amount * price >= market.min_notional
+    return position_of(view.bot_id, view.deal_no, view.symbol, view.orders)
 
 
 def _units_at_start(params: GridParams, market: Market, init: JournaledOrder | None) -> int:
@@ -191,7 +169,7 @@ def decide(
     # 3. A refusal fails the grid; its live orders are canceled. Orders never received are resent.
     refused = [row for row in latest.values() if row.state is IntentState.REJECTED]
     if refused:
-        stop_all = tuple(CancelOrder(row) for row in latest.values() if _live(row))
+        stop_all = tuple(CancelOrder(row) for row in latest.values() if is_live(row))
         return Decision(DealPhase.FAILED, stop_all, _refusal(refused[0], market), deal)
     retries = tuple(RetryOrder(row) for row in latest.values() if row.state is IntentState.NOT_PLACED)
     if retries:
@@ -210,7 +188,7 @@ def decide(
             return Decision(DealPhase.OPENING, (), None, deal)
         sells = sum(1 for lv in grid_preview(params, market, price).levels if lv.side is OrderSide.SELL)
         if sells:
-            intent = _intent(view, INIT, 0, OrderSide.BUY, amount * sells, None, now_ms)
+            intent = view.ref.intent(INIT, 0, OrderSide.BUY, amount * sells, None, now_ms)
             return Decision(DealPhase.OPENING, (PlaceOrder(intent),), None, deal)
     elif init is not None and init.state is IntentState.OPEN:
         return Decision(DealPhase.OPENING, (), None, deal)
@@ -234,9 +212,9 @@ def decide(
         if want is None:
             continue
         size = amount if want is OrderSide.BUY else selling
-        if not _placeable(market, size, level_price):
+        if not placeable(market, size, level_price):
             continue  # the preview named it; the grid does not send what the exchange would refuse
-        intent = _intent(view, leg, _next_attempt(latest, leg), want, size, level_price, now_ms)
+        intent = view.ref.intent(leg, next_attempt(latest, leg), want, size, level_price, now_ms)
         places.append(PlaceOrder(intent))
     return Decision(DealPhase.OPEN, (*cancels, *places), None, deal)  # cancels first: they free funds
 
@@ -287,9 +265,9 @@ def _stop(
     fills = deal.sells or deal.buys
     reference = price or (fills[-1].price if fills else None)
     sold = close is not None and close.state is IntentState.FILLED
-    if not view.sell_on_stop or sold or reference is None or not _placeable(market, held, reference):
+    if not view.sell_on_stop or sold or reference is None or not placeable(market, held, reference):
         return Decision(DealPhase.CLOSED, (), _kept(deal, market, view.sell_on_stop), deal)
-    intent = _intent(view, CLOSE, _next_attempt(latest, CLOSE), OrderSide.SELL, held, None, now_ms)
+    intent = view.ref.intent(CLOSE, next_attempt(latest, CLOSE), OrderSide.SELL, held, None, now_ms)
     return Decision(DealPhase.CLOSING, (PlaceOrder(intent),), None, deal)
 
 
