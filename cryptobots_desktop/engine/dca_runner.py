@@ -17,7 +17,7 @@ from decimal import Decimal
 from cryptobots_desktop.core.bots import BotRecord, BotStatus, DealRecord
 from cryptobots_desktop.core.deals import Deal
 from cryptobots_desktop.core.errors import ExchangeError
-from cryptobots_desktop.core.intents import JournaledOrder
+from cryptobots_desktop.core.intents import IntentState, JournaledOrder
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.ports import Clock, Journal
 from cryptobots_desktop.core.strategies.controller import (
@@ -29,9 +29,10 @@ from cryptobots_desktop.core.strategies.controller import (
     RetryOrder,
     SetTrailingHigh,
     StartClosing,
+    latest_by_leg,
 )
 from cryptobots_desktop.core.strategies.dca import DcaParams
-from cryptobots_desktop.core.strategies.dca_deal import DealView, deal_of, decide
+from cryptobots_desktop.core.strategies.dca_deal import TAKE_PROFIT, DealView, deal_of, decide
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import DealUpdated, Level
 from cryptobots_desktop.engine.order_executor import OrderExecutor
@@ -72,6 +73,9 @@ class DcaBotRunner:
         self._orders = {}
         for row in await self._journal.orders_of_bot(self.bot.bot_id):
             self._orders.setdefault(row.intent.deal_no, []).append(row)
+        for deal_no in sorted(self._deals):  # the window lists every deal, closed ones included
+            self.last[deal_no] = self._deal_update(deal_no, self.deal(deal_no))
+            self._bus.publish(self.last[deal_no])
 
     @property
     def deals(self) -> Sequence[DealRecord]:
@@ -170,10 +174,26 @@ class DcaBotRunner:
             for action in decision.actions:
                 await self._act(deal_no, action)
         if decision is not None:
-            update = DealUpdated(self._deals[deal_no], decision.deal)
+            update = self._deal_update(deal_no, decision.deal)
             if self.last.get(deal_no) != update:
                 self.last[deal_no] = update
                 self._bus.publish(update)
+
+    def _deal_update(self, deal_no: int, deal: Deal | None) -> DealUpdated:
+        latest = latest_by_leg(self._orders.get(deal_no, ()))
+        filled = sum(
+            1 for leg, row in latest.items() if leg.startswith("s") and row.state is IntentState.FILLED
+        )
+        tp = latest.get(TAKE_PROFIT)
+        tp_price = tp.intent.request.price if tp is not None and tp.state is IntentState.OPEN else None
+        return DealUpdated(
+            self._deals[deal_no],
+            deal,
+            self.bot.name,
+            filled,
+            self.params.max_safety_orders,
+            tp_price,
+        )
 
     async def _act(self, deal_no: int, action: object) -> None:
         record = self._deals[deal_no]

@@ -88,6 +88,10 @@ class DealUpdated:
 
     record: DealRecord
     deal: Deal | None
+    bot_name: str = ""
+    safety_orders_filled: int = 0
+    safety_orders_max: int = 0
+    take_profit_price: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
