@@ -3,25 +3,37 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import csv
 import logging
 import sys
+from collections.abc import Coroutine
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QTimer
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QSystemTrayIcon
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QSystemTrayIcon
 
+from cryptobots_desktop.core.bots import BotStatus
 from cryptobots_desktop.core.errors import CryptobotsError
 from cryptobots_desktop.core.replay import ReplaySpeed
 from cryptobots_desktop.engine.event_bus import EventBus
-from cryptobots_desktop.engine.events import ConnectionChanged, ConnectionState, Level, PortfolioUpdated
+from cryptobots_desktop.engine.events import (
+    BotStopped,
+    BotUpdated,
+    ConnectionChanged,
+    ConnectionState,
+    DealUpdated,
+    Level,
+    PortfolioUpdated,
+    TickerUpdated,
+)
 from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import LoadedSettings, SettingsStore
 
 from .event_bridge import QtEventBridge
-from .formatting import fmt_money
+from .formatting import fmt_money, fmt_signed
 from .main_window import WINDOW_TITLE, MainWindow
 from .tray import AppTray
 
@@ -49,6 +61,7 @@ class AppController(QObject):
         self.settings = loaded.settings
         self._paths = paths
         self._resources = resources
+        self._loop = asyncio.get_event_loop()  # the qasync loop, set before the controller is built
         self.bus = EventBus()
         self.bridge = QtEventBridge(self.bus, self)
         self.window = MainWindow()
@@ -71,6 +84,20 @@ class AppController(QObject):
         b.connectionChanged.connect(w.status.on_connection)
         b.connectionChanged.connect(self._on_connection)
         b.activityLogged.connect(w.activity.on_activity)
+        b.botUpdated.connect(w.bots.on_bot)
+        b.botUpdated.connect(self._on_bot)
+        b.botStopped.connect(self._on_bot_stopped)
+        b.dealUpdated.connect(w.deals.on_deal)
+        b.dealUpdated.connect(self._on_deal)
+        b.tickerUpdated.connect(w.deals.on_ticker)
+        b.tickerUpdated.connect(self._on_ticker)
+        b.replayProgress.connect(w.deals.on_replay)
+        w.bots.newBotRequested.connect(self.open_new_bot_dialog)
+        w.bots.statusRequested.connect(self._on_status_requested)
+        w.deals.closeDealRequested.connect(self._confirm_close_deal)
+        w.deals.exportRequested.connect(self._choose_export_file)
+        w.new_bot_shortcut.activated.connect(self.open_new_bot_dialog)
+        w.pause_all_shortcut.activated.connect(self.toggle_pause_all)
         w.dashboard.pairChanged.connect(self._on_pair_changed)
         w.status.speedChanged.connect(self._on_speed_changed)
         w.quit_shortcut.activated.connect(self.request_quit)
@@ -79,9 +106,17 @@ class AppController(QObject):
         if self.tray is not None:
             self.tray.showHideRequested.connect(self.toggle_window)
             self.tray.quitRequested.connect(self.request_quit)
+            self.tray.pauseToggleRequested.connect(self.toggle_pause_all)
         if loaded.problem:
             self.bus.activity(Level.WARNING, "settings", loaded.problem)
         self._portfolio_text = "Portfolio: loading…"
+        self._bots: dict[str, BotUpdated] = {}
+        self._bots_text = "Bots: none yet"
+        self._active_deals: dict[tuple[str, int], bool] = {}
+        self._free: dict[str, Decimal] = {}
+        self._prices: dict[str, Decimal] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.new_bot_dialog = None
 
     # -- life cycle -----------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -116,6 +151,8 @@ class AppController(QObject):
             self.bus.activity(Level.ERROR, "paper", f"The paper exchange could not be opened: {exc}")
             return
         rt = self.runtime
+        w.price_decimals = lambda pair: rt.markets[pair].price_decimals if pair in rt.markets else 2
+        w.deals.open_model.refresh_all()
         w.dashboard.set_precision(
             lambda pair: rt.markets[pair].price_decimals if pair in rt.markets else 2,
             self._amount_decimals,
@@ -145,8 +182,8 @@ class AppController(QObject):
             await self.runtime.stop()
             self.runtime = None
         await self._save_settings()
-        if self._saving:
-            await asyncio.gather(*self._saving, return_exceptions=True)
+        if self._saving or self._tasks:
+            await asyncio.gather(*self._saving, *self._tasks, return_exceptions=True)
         if self.tray is not None:
             self.tray.dispose()
         self.bridge.close()
@@ -204,6 +241,7 @@ class AppController(QObject):
 
     # -- engine events and choices --------------------------------------------------------------------
     def _on_portfolio(self, event: PortfolioUpdated) -> None:
+        self._free = {r.balance.asset: r.balance.free for r in event.valuation.rows}
         self._portfolio_text = f"Portfolio: {fmt_money(event.valuation.total, event.valuation.quote)}"
         self._update_tray()
 
@@ -212,7 +250,9 @@ class AppController(QObject):
 
     def _update_tray(self) -> None:
         if self.tray is not None:
-            self.tray.set_summary(f"{WINDOW_TITLE}\nPaper trading — simulated funds\n{self._portfolio_text}")
+            self.tray.set_summary(
+                f"{WINDOW_TITLE}\nPaper trading — simulated funds\n{self._portfolio_text}\n{self._bots_text}"
+            )
 
     def _on_pair_changed(self, pair: str) -> None:
         self.settings.window.chart_pair = pair
@@ -227,6 +267,152 @@ class AppController(QObject):
         self.bus.activity(Level.INFO, "paper", f"Replay speed set to {speed.label}.")
         self._schedule_save()
 
+    # -- bots and deals -------------------------------------------------------------------------------
+    def spawn(self, coro: Coroutine[Any, Any, None], what: str) -> None:
+        """Run engine work from a slot without blocking the window; a failure is reported, never lost."""
+
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception as exc:
+                log.exception("%s failed", what)
+                self.bus.activity(Level.ERROR, "app", f"{what} failed: {exc}")
+
+        task = self._loop.create_task(guarded())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def open_new_bot_dialog(self) -> None:
+        if self.runtime is None:
+            return
+        from cryptobots_desktop.gui.new_bot_dialog import NewBotDialog  # noqa: PLC0415 - only when asked
+
+        rt = self.runtime
+        dialog = NewBotDialog(rt.pairs, rt.markets, self._prices.get, self._free_balance, parent=self.window)
+        dialog.accepted.connect(lambda: self._create_bot(dialog))
+        dialog.finished.connect(lambda _result: setattr(self, "new_bot_dialog", None))
+        self.new_bot_dialog = dialog
+        self.window.show_page(1)
+        dialog.open()
+
+    def _free_balance(self, asset: str) -> Decimal | None:
+        return self._free.get(asset)
+
+    def _create_bot(self, dialog: Any) -> None:
+        rt = self.runtime
+        if rt is None:
+            return
+        self.spawn(
+            rt.supervisor.create_dca_bot(dialog.bot_name, "paper", dialog.symbol, dialog.params),
+            "Creating the bot",
+        )
+
+    def _on_status_requested(self, bot_id: str, status: BotStatus) -> None:
+        if self.runtime is not None:
+            self.spawn(self.runtime.supervisor.set_status(bot_id, status), "Changing the bot's status")
+
+    def toggle_pause_all(self) -> None:
+        rt = self.runtime
+        if rt is None:
+            return
+        running = any(b.bot.status is BotStatus.RUNNING for b in self._bots.values())
+        if running:
+            self.spawn(self._pause_all(rt), "Pausing all bots")
+        else:
+            self.spawn(self._resume_all(rt), "Resuming all bots")
+
+    async def _pause_all(self, rt: Runtime) -> None:
+        n = await rt.supervisor.pause_all()
+        self.bus.activity(
+            Level.INFO, "app", f"Paused {n} bot(s): no new deals; open deals keep their take-profit."
+        )
+
+    async def _resume_all(self, rt: Runtime) -> None:
+        n = await rt.supervisor.resume_all()
+        self.bus.activity(Level.INFO, "app", f"Resumed {n} bot(s).")
+
+    def _confirm_close_deal(self, deal: DealUpdated) -> None:
+        r = deal.record
+        held = deal.deal.base_held if deal.deal is not None else Decimal(0)
+        base = r.symbol.split("/")[0]
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            "Close the deal at market?",
+            f"Deal #{r.deal_no} of {deal.bot_name} on {r.symbol}: its safety orders and take-profit are "
+            f"canceled, then the {held.normalize():f} {base} it holds is sold at the market price now.",
+            QMessageBox.StandardButton.Cancel,
+            self.window,
+        )
+        box.addButton("Close at market", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.accepted.connect(lambda: self._close_deal(deal))
+        self.close_deal_box = box
+        box.open()
+
+    def _close_deal(self, deal: DealUpdated) -> None:
+        if self.runtime is not None:
+            r = deal.record
+            self.spawn(
+                self.runtime.supervisor.close_deal(r.bot_id, r.deal_no, self._prices.get(r.symbol)),
+                "Closing the deal",
+            )
+
+    def _choose_export_file(self) -> None:
+        dialog = QFileDialog(
+            self.window, "Export closed deals", str(Path.home() / "closed-deals.csv"), "CSV (*.csv)"
+        )
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.fileSelected.connect(
+            lambda path: self.spawn(self.export_closed_deals(Path(path)), "Exporting deals")
+        )
+        self.export_dialog = dialog
+        dialog.open()
+
+    async def export_closed_deals(self, path: Path) -> None:
+        """Write the closed deals to ``path`` as CSV, in a worker thread."""
+        rows = self.window.deals.closed_model.csv_rows()
+
+        def write() -> None:
+            with path.open("w", newline="", encoding="utf-8") as fh:
+                csv.writer(fh).writerows(rows)
+
+        await asyncio.to_thread(write)
+        self.bus.activity(Level.INFO, "app", f"Exported {len(rows) - 1} closed deal(s) to {path}.")
+
+    def _on_bot(self, event: BotUpdated) -> None:
+        self._bots[event.bot.bot_id] = event
+        statuses = [b.bot.status for b in self._bots.values()]
+        running = statuses.count(BotStatus.RUNNING)
+        paused = statuses.count(BotStatus.PAUSED)
+        failed = statuses.count(BotStatus.ERROR)
+        self._bots_text = f"Bots: {running} running" + (f", {paused} paused" if paused else "")
+        if failed:
+            self._bots_text += f", {failed} stopped on an error"
+        if self.tray is not None:
+            self.tray.set_bots_state(running, paused, failed)
+        self._update_tray()
+
+    def _on_bot_stopped(self, event: BotStopped) -> None:
+        if self.tray is not None:
+            self.tray.notify(f"Bot stopped: {event.bot.name}", event.reason)
+
+    def _on_deal(self, event: DealUpdated) -> None:
+        key = (event.record.bot_id, event.record.deal_no)
+        was_active = self._active_deals.get(key)
+        self._active_deals[key] = event.record.is_active
+        if was_active and event.record.phase == "closed" and self.tray is not None and event.deal is not None:
+            quote = event.record.symbol.split("/")[1]
+            self.tray.notify(
+                f"Deal closed: {event.record.symbol}",
+                f"{event.bot_name} #{event.record.deal_no}: {fmt_signed(event.deal.realised_pnl)} {quote}",
+            )
+
+    def _on_ticker(self, event: TickerUpdated) -> None:
+        self._prices[event.ticker.symbol] = event.ticker.last
+        if self.new_bot_dialog is not None:
+            self.new_bot_dialog.refresh()
+
     # -- settings -------------------------------------------------------------------------------------
     async def _save_settings(self) -> None:
         snapshot = self.settings.model_copy(deep=True)
@@ -236,7 +422,6 @@ class AppController(QObject):
             self.bus.activity(Level.ERROR, "settings", f"Settings could not be saved: {exc}")
 
     def _schedule_save(self) -> None:
-        with contextlib.suppress(RuntimeError):  # no running loop: shutdown saves anyway
-            task = asyncio.get_running_loop().create_task(self._save_settings())
-            self._saving.add(task)
-            task.add_done_callback(self._saving.discard)
+        task = self._loop.create_task(self._save_settings())
+        self._saving.add(task)
+        task.add_done_callback(self._saving.discard)

@@ -9,7 +9,9 @@ from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget, QWidget
 
 from .activity_page import ActivityPage
+from .bots_page import BotsPage
 from .dashboard_page import DashboardPage
+from .deals_page import DealsPage
 from .icons import app_icon
 from .status_bar import AppStatusBar
 
@@ -24,14 +26,22 @@ class MainWindow(QMainWindow):
         self.resize(1200, 780)
         self.close_handler: Callable[[QCloseEvent], None] | None = None
 
+        self.price_decimals: Callable[[str], int] = lambda _symbol: 2
         self.dashboard = DashboardPage()
+        self.bots = BotsPage()
+        self.deals = DealsPage(lambda symbol: self.price_decimals(symbol))  # noqa: PLW0108 - set later
         self.activity = ActivityPage()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(150)
         self.nav.setIconSize(QSize(20, 20))
         self.pages = QStackedWidget()
-        for title, page in (("Dashboard", self.dashboard), ("Activity", self.activity)):
+        for title, page in (
+            ("Dashboard", self.dashboard),
+            ("Bots", self.bots),
+            ("Deals", self.deals),
+            ("Activity", self.activity),
+        ):
             self.nav.addItem(QListWidgetItem(title))
             self.pages.addWidget(page)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -48,6 +58,8 @@ class MainWindow(QMainWindow):
 
         for i in range(self.nav.count()):
             QShortcut(QKeySequence(f"Ctrl+{i + 1}"), self, lambda i=i: self.nav.setCurrentRow(i))
+        self.new_bot_shortcut = QShortcut(QKeySequence("Ctrl+N"), self)
+        self.pause_all_shortcut = QShortcut(QKeySequence("Ctrl+P"), self)
         self.quit_shortcut = QShortcut(QKeySequence.StandardKey.Quit, self)
         self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
 

@@ -6,11 +6,12 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from .icons import GREEN, app_icon
+from .icons import GREEN, GREY, RED, app_icon
 
 
 class AppTray(QObject):
     showHideRequested = Signal()
+    pauseToggleRequested = Signal()
     quitRequested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -19,9 +20,13 @@ class AppTray(QObject):
         self.menu = QMenu()
         self.show_hide_action = QAction("Hide window", self.menu)
         self.show_hide_action.triggered.connect(self.showHideRequested.emit)
+        self.pause_action = QAction("Pause all bots", self.menu)
+        self.pause_action.setEnabled(False)
+        self.pause_action.triggered.connect(self.pauseToggleRequested.emit)
         self.quit_action = QAction("Quit Cryptobots Desktop", self.menu)
         self.quit_action.triggered.connect(self.quitRequested.emit)
         self.menu.addAction(self.show_hide_action)
+        self.menu.addAction(self.pause_action)
         self.menu.addSeparator()
         self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
@@ -47,6 +52,13 @@ class AppTray(QObject):
 
     def set_window_visible(self, visible: bool) -> None:
         self.show_hide_action.setText("Hide window" if visible else "Show window")
+
+    def set_bots_state(self, running: int, paused: int, failed: int) -> None:
+        """Icon colour and the pause action: red on a failed bot, green running, grey all paused or none."""
+        colour = RED if failed else GREEN if running else GREY
+        self.icon.setIcon(app_icon(colour))
+        self.pause_action.setEnabled(bool(running or paused))
+        self.pause_action.setText("Resume all bots" if paused and not running else "Pause all bots")
 
     def set_summary(self, text: str) -> None:
         self.icon.setToolTip(text)

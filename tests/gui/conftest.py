@@ -41,6 +41,15 @@ class Driver:
 
         self.loop.run_until_complete(poll())
 
+    @staticmethod
+    async def wait(predicate: Callable[[], Any], timeout: float = 20.0, what: str = "condition") -> None:
+        """Inside a scenario coroutine: wait (letting the app run) until ``predicate`` holds."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+            await asyncio.sleep(0.02)
+
     def pump(self, seconds: float) -> None:
         self.loop.run_until_complete(asyncio.sleep(seconds))
 

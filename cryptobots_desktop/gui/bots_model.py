@@ -1,0 +1,64 @@
+"""The bots table: name, account, pair, strategy, status, open and closed deals, realised profit."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Any
+
+from PySide6.QtGui import QColor
+
+from cryptobots_desktop.core.bots import BotStatus
+from cryptobots_desktop.engine.events import BotUpdated
+from cryptobots_desktop.gui.formatting import fmt_signed
+from cryptobots_desktop.gui.table_model import RED, RecordTableModel, pnl_colour
+
+STATUS_TEXT = {
+    BotStatus.RUNNING: "running",
+    BotStatus.PAUSED: "paused (no new deals)",
+    BotStatus.STOPPED: "stopped",
+    BotStatus.ERROR: "stopped on an error",
+}
+
+
+class BotsModel(RecordTableModel[BotUpdated]):
+    HEADERS = ("Name", "Account", "Pair", "Strategy", "Status", "Open deals", "Closed deals", "Profit")
+
+    def key(self, row: BotUpdated) -> Hashable:
+        return row.bot.bot_id
+
+    def display(self, row: BotUpdated, col: int) -> str:
+        b = row.bot
+        if col == 4:
+            text = STATUS_TEXT[b.status]
+            return f"{text}: {b.error}" if b.status is BotStatus.ERROR and b.error else text
+        values = (
+            b.name,
+            "Paper" if b.account_id == "paper" else b.account_id,
+            ", ".join(b.symbols),
+            b.strategy.value.upper(),
+            "",
+            str(row.open_deals),
+            str(row.closed_deals),
+            f"{fmt_signed(row.realised_pnl)} {b.symbols[0].split('/')[1]}",
+        )
+        return values[col]
+
+    def sort_value(self, row: BotUpdated, col: int) -> Any:
+        if col == 7:
+            return float(row.realised_pnl)
+        if col in (5, 6):
+            return (row.open_deals, row.closed_deals)[col - 5]
+        return self.display(row, col)
+
+    def colour(self, row: BotUpdated, col: int) -> QColor | None:
+        if col == 7:
+            return pnl_colour(row.realised_pnl)
+        if col == 4 and row.bot.status is BotStatus.ERROR:
+            return RED
+        return None
+
+    def align_right(self, col: int) -> bool:
+        return col >= 5
+
+    def bot_id_at(self, i: int) -> str:
+        return self.row_at(i).bot.bot_id
