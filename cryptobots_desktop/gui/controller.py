@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import logging
 import sys
@@ -70,6 +71,7 @@ class AppController(QObject):
         self._saving: set[asyncio.Task[None]] = set()
         self._quit_after_first_paint = quit_after_first_paint
         self._painted = False
+        self._first_paint = asyncio.Event()
         if tray_available is None:
             tray_available = QSystemTrayIcon.isSystemTrayAvailable()
         self.tray = AppTray(self) if tray_available else None
@@ -136,7 +138,8 @@ class AppController(QObject):
         if self.tray is not None:
             self.tray.show()
             self._update_tray()
-        await asyncio.sleep(0)  # let the window paint before the exchange opens
+        with contextlib.suppress(TimeoutError):  # the window paints first; the exchange opens after
+            await asyncio.wait_for(self._first_paint.wait(), timeout=0.5)
         from cryptobots_desktop.wiring import open_paper_runtime  # noqa: PLC0415 - adapters load after 1st paint
 
         try:
@@ -233,6 +236,7 @@ class AppController(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Paint and not self._painted:
             self._painted = True
+            self._first_paint.set()
             if self._quit_after_first_paint:
                 print("first-paint", flush=True)
                 sys.stdout.flush()

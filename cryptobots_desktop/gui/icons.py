@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
 
@@ -41,7 +43,12 @@ def _pixmap(size: int, status: QColor | None) -> QPixmap:
 
 def app_icon(status: QColor | None = None) -> QIcon:
     """The app icon at the usual sizes; with ``status`` a coloured dot shows the tray state."""
+    return _icon(None if status is None else status.name())
+
+
+@cache
+def _icon(status: str | None) -> QIcon:
     icon = QIcon()
     for size in (16, 22, 24, 32, 48, 64, 128, 256):
-        icon.addPixmap(_pixmap(size, status))
+        icon.addPixmap(_pixmap(size, None if status is None else QColor(status)))
     return icon
