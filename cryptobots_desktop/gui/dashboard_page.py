@@ -91,6 +91,9 @@ class DashboardPage(QWidget):
         self.balances_view.setAlternatingRowColors(True)
         self.balances_view.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.balances_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        row_height = self.balances_view.verticalHeader().defaultSectionSize()
+        header_height = self.balances_view.horizontalHeader().sizeHint().height()
+        self.balances_view.setMinimumHeight(header_height + 4 * row_height)  # four assets without scrolling
         balances_box = QWidget()
         b = QVBoxLayout(balances_box)
         b.setContentsMargins(0, 0, 0, 0)
