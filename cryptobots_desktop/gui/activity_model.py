@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from cryptobots_desktop.engine.events import ActivityLogged, Level
 
 from .formatting import fmt_local_time
+from .table_model import HeaderedTableModel
 
 _Index = QModelIndex | QPersistentModelIndex
 _COLOURS = {Level.WARNING: QColor("#9a6700"), Level.ERROR: QColor("#cf222e")}
 
 
-class ActivityModel(QAbstractTableModel):
+class ActivityModel(HeaderedTableModel[ActivityLogged]):
     HEADERS = ("Time", "Level", "Source", "Message")
 
     def __init__(self, capacity: int = 5000) -> None:
@@ -36,19 +37,6 @@ class ActivityModel(QAbstractTableModel):
 
     def entry(self, row: int) -> ActivityLogged:
         return self._rows[row]
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

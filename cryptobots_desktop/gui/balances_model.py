@@ -6,17 +6,17 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from cryptobots_desktop.core.balances import Valuation, ValuedBalance
 
 from .formatting import fmt_amount
+from .table_model import SORT_ROLE, HeaderedTableModel
 
-SORT_ROLE = Qt.ItemDataRole.UserRole
 _Index = QModelIndex | QPersistentModelIndex
 
 
-class BalancesModel(QAbstractTableModel):
+class BalancesModel(HeaderedTableModel[ValuedBalance]):
     """Rows of a ``Valuation``; ``decimals_of(asset)`` says how many decimals an amount of it shows."""
 
     def __init__(self, decimals_of: Callable[[str], int], quote: str = "USDT") -> None:
@@ -24,7 +24,7 @@ class BalancesModel(QAbstractTableModel):
         self._rows: list[ValuedBalance] = []
         self._decimals_of = decimals_of
         self._quote = quote
-        self._headers = ["Asset", "Free", "In orders", "Total", f"Value ({quote})"]
+        self.HEADERS = ("Asset", "Free", "In orders", "Total", f"Value ({quote})")
 
     def set_decimals(self, decimals_of: Callable[[str], int]) -> None:
         self.beginResetModel()
@@ -36,24 +36,11 @@ class BalancesModel(QAbstractTableModel):
         if [r.balance.asset for r in rows] == [r.balance.asset for r in self._rows]:
             self._rows = rows
             if rows:
-                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self._headers) - 1))
+                self.dataChanged.emit(self.index(0, 0), self.index(len(rows) - 1, len(self.HEADERS) - 1))
             return
         self.beginResetModel()
         self._rows = rows
         self.endResetModel()
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self._headers[section]
-        return None
 
     def _values(self, row: ValuedBalance) -> tuple[str, Decimal, Decimal, Decimal, Decimal | None]:
         b = row.balance

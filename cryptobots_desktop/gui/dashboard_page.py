@@ -19,9 +19,10 @@ from PySide6.QtWidgets import (
 
 from cryptobots_desktop.engine.events import CandlesUpdated, PortfolioUpdated, TickerUpdated
 
-from .balances_model import SORT_ROLE, BalancesModel
+from .balances_model import BalancesModel
 from .candle_chart import CandleChart
 from .formatting import fmt_amount, fmt_money, fmt_pct, fmt_signed
+from .table_model import SORT_ROLE
 
 GREEN, RED, NEUTRAL = "#1a7f37", "#cf222e", "palette(text)"
 

@@ -14,11 +14,32 @@ SORT_ROLE = Qt.ItemDataRole.UserRole
 GREEN, RED = QColor("#1a7f37"), QColor("#cf222e")
 
 
-class RecordTableModel(QAbstractTableModel, Generic[R]):
-    """Subclasses give ``HEADERS``, ``key(row)``, ``display(row, col)`` and optionally ``sort_value``,
-    ``colour`` and ``align_right``."""
+class HeaderedTableModel(QAbstractTableModel, Generic[R]):
+    """Rows in ``self._rows``, columns named by ``HEADERS``: the Qt boilerplate every table shares."""
 
     HEADERS: Sequence[str] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._rows: Any = []
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+
+class RecordTableModel(HeaderedTableModel[R]):
+    """Subclasses give ``HEADERS``, ``key(row)``, ``display(row, col)`` and optionally ``sort_value``,
+    ``colour`` and ``align_right``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -75,19 +96,6 @@ class RecordTableModel(QAbstractTableModel, Generic[R]):
         return self._rows[i]
 
     # Qt
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
-
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
