@@ -82,10 +82,11 @@ class ReplayControl(Clock, Protocol):
 
 
 class Journal(Protocol):
-    """The durable record of every order intent and what the exchange said about it (SQLite, WAL).
+    """The durable record of every order intent and what the exchange said about it, and of the bots and
+    their deals (SQLite, WAL).
 
     Every write is committed (and synced to disk per the journal's durability setting) before it returns.
-    Holds account ids and labels only, never a secret.
+    Holds account ids, bot names and strategy parameters, never a secret.
     """
 
     async def record_intent(self, intent: OrderIntent) -> JournaledOrder:
