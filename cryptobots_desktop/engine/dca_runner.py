@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from cryptobots_desktop.core.bots import BotRecord, BotStatus, DealRecord
@@ -32,7 +32,7 @@ from cryptobots_desktop.core.strategies.controller import (
     latest_by_leg,
 )
 from cryptobots_desktop.core.strategies.dca import DcaParams
-from cryptobots_desktop.core.strategies.dca_deal import TAKE_PROFIT, DealView, deal_of, decide
+from cryptobots_desktop.core.strategies.dca_deal import TAKE_PROFIT, DealView, deal_of, decide, watch
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import DealUpdated, Level
 from cryptobots_desktop.engine.order_executor import OrderExecutor
@@ -40,6 +40,21 @@ from cryptobots_desktop.engine.order_executor import OrderExecutor
 log = logging.getLogger(__name__)
 
 MAX_SETTLE_ROUNDS = 8  # decide/act rounds per deal per step; a deal settles in 2-3
+
+
+@dataclass(frozen=True, slots=True)
+class BotWatch:
+    """What would make the bot's next ``step`` do anything (see ``DcaBotRunner.watch``).
+
+    ``now``: step it at the next moment whatever happens. Otherwise a step changes nothing until the price
+    is at or below ``low`` or at or above ``high``, a resting order of the bot fills, or the time reaches
+    ``wake_ms`` (a cooldown ends and a new deal may open); None means no such level or time.
+    """
+
+    now: bool = False
+    low: Decimal | None = None
+    high: Decimal | None = None
+    wake_ms: int | None = None
 
 
 class DcaBotRunner:
@@ -111,6 +126,46 @@ class DcaBotRunner:
         record = self._deals[deal_no]
         if record.is_active and record.close_reason is None:
             await self._save_deal(replace(record, close_reason=reason.value))
+
+    def watch(self) -> BotWatch:
+        """What would make ``step`` act, as of the last step (for skipping quiet time in a backtest).
+
+        Between two steps in which none of these happens, ``step`` only finds its orders unchanged and
+        every deal decided as before, so not calling it changes nothing.
+        """
+        if self.bot.status in (BotStatus.STOPPED, BotStatus.ERROR):
+            return BotWatch()  # ``step`` returns at once
+        low: Decimal | None = None
+        high: Decimal | None = None
+        active = self.active_deals
+        for record in active:
+            if record.phase != DealPhase.OPEN.value or record.note is not None:
+                return BotWatch(now=True)
+            view = DealView(
+                self._executor.account_id,
+                self.bot.bot_id,
+                record.deal_no,
+                record.symbol,
+                tuple(self._orders.get(record.deal_no, ())),
+                CloseReason(record.close_reason) if record.close_reason else None,
+                record.trailing_high,
+            )
+            levels = watch(self.params, self.market, view)
+            if levels.now:
+                return BotWatch(now=True)
+            if levels.low is not None:
+                low = levels.low if low is None else max(low, levels.low)
+            if levels.high is not None:
+                high = levels.high if high is None else min(high, levels.high)
+        wake_ms: int | None = None
+        if self.bot.status is BotStatus.RUNNING and len(active) < self.params.max_active_deals:
+            closed = [d.closed_ms for d in self._deals.values() if d.closed_ms is not None]
+            if not closed:
+                return BotWatch(now=True)
+            wake_ms = max(closed) + self.params.cooldown_seconds * 1000
+            if wake_ms <= self._clock.now_ms():
+                return BotWatch(now=True)
+        return BotWatch(False, low, high, wake_ms)
 
     # -- the step --------------------------------------------------------------------------------------
     async def step(self, price: Decimal | None) -> None:

@@ -30,7 +30,7 @@ class CandleSeries:
     Values become Decimals only when a candle is handed out.
     """
 
-    __slots__ = ("_c", "_h", "_l", "_o", "_ts", "_v", "symbol", "timeframe", "timeframe_ms")
+    __slots__ = ("_c", "_envelope", "_h", "_l", "_o", "_ts", "_v", "symbol", "timeframe", "timeframe_ms")
 
     def __init__(
         self,
@@ -49,6 +49,7 @@ class CandleSeries:
         self.timeframe = timeframe
         self.timeframe_ms = TIMEFRAME_MS[timeframe]
         self._ts, self._o, self._h, self._l, self._c, self._v = ts, o, h, low, c, v
+        self._envelope: tuple[array[float], array[float]] | None = None
 
     @classmethod
     def load(cls, path: Path, symbol: str, timeframe: str) -> CandleSeries:
@@ -118,3 +119,37 @@ class CandleSeries:
     def range_indices(self, from_ms: int, to_ms: int) -> range:
         """Indices of candles opened in ``[from_ms, to_ms)``."""
         return range(bisect_right(self._ts, from_ms - 1), bisect_right(self._ts, to_ms - 1))
+
+    def envelope(self) -> tuple[array[float], array[float]]:
+        """Per candle, the lowest and highest of its open, high, low and close (computed once).
+
+        Every price on a candle's path lies between these two, whatever the data says of its low and high.
+        """
+        if self._envelope is None:
+            lows = array("d", map(min, self._o, self._h, self._l, self._c))
+            highs = array("d", map(max, self._o, self._h, self._l, self._c))
+            self._envelope = (lows, highs)
+        return self._envelope
+
+    def first_reaching(self, start: int, stop: int, low: float | None, high: float | None) -> int:
+        """Index of the first candle in ``[start, stop)`` whose path reaches ``low`` or below, or ``high``
+        or above (equality counts); ``stop`` if none does. ``None`` levels are never reached.
+
+        A scan over the float columns, no Decimal per candle. A float level converted from a Decimal
+        (``float(d)``, correctly rounded and so monotonic) is reached whenever the Decimal one is: it may
+        report a candle that only touches the level in float, never miss one that reaches it exactly.
+        """
+        lows, highs = self.envelope()
+        start, stop = max(start, 0), min(stop, len(lows))
+        lo = float("-inf") if low is None else low
+        hi = float("inf") if high is None else high
+        i = start
+        chunk = 512
+        while i < stop:  # whole chunks at C speed, then the chunk that reaches one candle at a time
+            j = min(i + chunk, stop)
+            if min(lows[i:j]) <= lo or max(highs[i:j]) >= hi:
+                for k in range(i, j):
+                    if lows[k] <= lo or highs[k] >= hi:
+                        return k
+            i = j
+        return stop

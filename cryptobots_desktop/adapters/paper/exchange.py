@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptobots_desktop.core.balances import Balance
 from cryptobots_desktop.core.errors import CryptobotsError, ExchangeError, MarketDataUnavailable, UnknownPair
 from cryptobots_desktop.core.market import Candle, Market, Ticker
-from cryptobots_desktop.core.orders import Fill, Order, OrderRequest
+from cryptobots_desktop.core.orders import Fill, Order, OrderRequest, OrderSide
 from cryptobots_desktop.core.replay import ReplaySpeed
 
 from .candles import CandleSeries
@@ -65,11 +65,14 @@ class PaperExchange:
         speed: ReplaySpeed = ReplaySpeed.X10,
         participation: Decimal = DEFAULT_PARTICIPATION,
         wall_clock: Callable[[], float] = time.monotonic,
+        replay_start_ms: int | None = None,
     ) -> PaperExchange:
         """Open the paper account saved in ``state_path``, or start one with ``starting_balances``.
 
         A new account's replay starts one day into the dataset (so charts have history); a saved one
         resumes its balances, orders, fills and replay time. No candle file is read here.
+        ``replay_start_ms`` starts a new account's replay there instead (kept inside the data; a
+        backtest from the first minute).
         """
         data = await asyncio.to_thread(Dataset.load, market_data_dir, dataset)
         store = await StateStore.open(state_path)
@@ -80,6 +83,8 @@ class PaperExchange:
                     raise ValueError("starting balances must not be negative")
                 engine = MatchingEngine(data.rules, starting_balances, participation)
                 replay_ms = min(data.start_ms + DAY_MS, data.end_ms)
+                if replay_start_ms is not None:
+                    replay_ms = min(max(replay_start_ms, data.start_ms), data.end_ms)
                 await store.create(data.name, starting_balances, replay_ms, engine.take_changes())
                 starting = dict(starting_balances)
             else:
@@ -211,6 +216,76 @@ class PaperExchange:
             finally:
                 self._closed = True
                 await self._store.close()
+
+    # --- fast-forward (backtests) ---------------------------------------------------------------
+
+    async def next_touch(
+        self,
+        symbol: str,
+        to_ms: int,
+        low: Decimal | None = None,
+        high: Decimal | None = None,
+    ) -> int | None:
+        """Open time of the first 1m candle of ``symbol`` whose price path reaches a resting order's price
+        on that pair (a buy at or above the path's low, a sell at or below its high), or ``low`` (the path
+        at or below it) or ``high`` (at or above it); None if no candle does up to the one open at ``to_ms``.
+
+        The scan starts at the candle matched next (the one open at the time orders were last matched to),
+        reads the float columns only, and treats a touch in float as a touch: it may name a candle that
+        turns out not to fill anything, never skip one that would.
+        """
+        self._market(symbol)
+        async with self._lock:
+            minutes = await self._series(symbol, "1m")
+            return self._first_touch(minutes, symbol, self._synced_ms, to_ms, low, high)
+
+    async def fast_forward(self, to_ms: int) -> None:
+        """Move the replay (and the matching) straight to ``to_ms``, for a replay at ``ReplaySpeed.MAX``.
+
+        Only for time in which no resting order can fill: raises ``ValueError`` if any 1m candle from the
+        one matched next up to the one open at ``to_ms`` reaches a resting order's price (check with
+        ``next_touch`` first). Matching those candles one by one would change nothing, so skipping them
+        leaves the account exactly as stepping the replay minute by minute would.
+        """
+        async with self._lock:
+            if self._closed:
+                raise CryptobotsError("The paper exchange is closed.", "Open it again to continue.")
+            now = self._clock.now_ms()
+            if not now <= to_ms <= self._clock.end_ms:
+                raise ValueError("fast_forward goes forward, up to the end of the data")
+            for symbol in sorted(self._engine.open_symbols()):
+                minutes = await self._series(symbol, "1m")
+                touch = self._first_touch(minutes, symbol, self._synced_ms, to_ms, None, None)
+                if touch is not None:
+                    raise ValueError(f"a resting {symbol} order may fill in the minute opened at {touch}")
+            self._clock.step(to_ms - now)
+            self._synced_ms = max(self._synced_ms, to_ms)
+
+    def _first_touch(
+        self,
+        minutes: CandleSeries,
+        symbol: str,
+        from_ms: int,
+        to_ms: int,
+        low: Decimal | None,
+        high: Decimal | None,
+    ) -> int | None:
+        buy = None if low is None else float(low)
+        sell = None if high is None else float(high)
+        for order in self._engine.open_orders(symbol):
+            if order.price is None:
+                continue
+            level = float(order.price)
+            if order.side is OrderSide.BUY:
+                buy = level if buy is None else max(buy, level)
+            else:
+                sell = level if sell is None else min(sell, level)
+        if buy is None and sell is None:
+            return None
+        start = max(minutes.index_at_or_before(from_ms), 0)
+        stop = minutes.index_at_or_before(to_ms) + 1
+        i = minutes.first_reaching(start, stop, buy, sell)
+        return minutes.ts(i) if i < stop else None
 
     # --- internals -----------------------------------------------------------------------------
 

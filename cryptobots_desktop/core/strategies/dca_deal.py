@@ -201,3 +201,52 @@ def _leftover(deal: Deal, market: Market) -> str | None:
         f"{held.normalize():f} {market.base} is left over: under the exchange's minimum order, so it "
         "cannot be sold on its own."
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """What would make ``decide`` act on a deal it has nothing to do for at the moment.
+
+    ``now``: the deal must be decided again whatever the price (an order's fate is unknown, an order is
+    to be sent or replaced, the deal is opening or closing). Otherwise the decision changes only once the
+    price is at or below ``low`` or at or above ``high`` (None: no such level), or when one of the deal's
+    resting orders fills (the exchange knows those prices).
+    """
+
+    low: Decimal | None = None
+    high: Decimal | None = None
+    now: bool = False
+
+
+def watch(params: DcaParams, market: Market, view: DealView) -> Watch:
+    """The price levels that would change ``decide``'s answer for the deal, or ``now`` if it acts anyway.
+
+    Pure, like ``decide``, and conservative: a level is reported as touched on equality, and any deal that
+    is not simply open and settled is to be decided now. Only the stop loss and the trailing take-profit
+    (its target, its high and its pull-back level) read the price of an open deal.
+    """
+    latest = latest_by_leg(view.orders)
+    if any(row.state in (IntentState.PENDING, IntentState.NOT_PLACED) for row in view.orders):
+        return Watch(now=True)
+    base = latest.get(BASE)
+    if base is None or base.state is not IntentState.FILLED:
+        return Watch(now=True)  # opening, or a base order that ended otherwise: decide says what follows
+    settled = decide(params, market, view, None, 0)  # what it does whatever the price
+    if settled.actions or settled.phase is not DealPhase.OPEN or settled.note is not None:
+        return Watch(now=True)
+    deal = settled.deal
+    if deal is None or not deal.buys or deal.average_entry_price is None:
+        return Watch(now=True)
+    low: Decimal | None = None
+    high: Decimal | None = None
+    if params.stop_loss_pct is not None:
+        low = stop_loss_price(deal.buys[0].price, params.stop_loss_pct, market)
+    if params.trailing_take_profit:
+        target = take_profit_price(deal.average_entry_price, params.take_profit_pct, market)
+        trailing = view.trailing_high
+        high = target if trailing is None else max(target, trailing)
+        if trailing is not None:
+            deviation = params.trailing_deviation_pct or Decimal(0)
+            pull_back = trailing * (1 - deviation / HUNDRED)
+            low = pull_back if low is None else max(low, pull_back)
+    return Watch(low, high)
