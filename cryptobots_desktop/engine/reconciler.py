@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from cryptobots_desktop.core.errors import ExchangeError
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder
+from cryptobots_desktop.core.orders import Order
 from cryptobots_desktop.core.ports import ExchangeGateway, Journal
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import Level, OrderUpdated
@@ -24,6 +25,15 @@ class ReconcileReport:
     updated: list[JournaledOrder] = field(default_factory=list)
     not_placed: list[JournaledOrder] = field(default_factory=list)
     unresolved: list[tuple[JournaledOrder, ExchangeError]] = field(default_factory=list)
+
+
+def _unchanged(row: JournaledOrder, order: Order) -> bool:
+    """The exchange reports exactly what the journal holds: same state, same order id, same fills."""
+    return (
+        row.state is IntentState.of(order.status)
+        and row.exchange_order_id == order.exchange_order_id
+        and {f.trade_id for f in row.fills} == {f.trade_id for f in order.fills}
+    )
 
 
 class Reconciler:
@@ -74,6 +84,8 @@ class Reconciler:
                 "It is kept as open in the journal; check the order on the exchange's website.",
             )
             return row
+        if _unchanged(row, order):
+            return row  # nothing new: no journal write (this runs for every open order on every step)
         after = await self._journal.record_order(row.client_order_id, order)
         if after != row:
             self._publish(after)
