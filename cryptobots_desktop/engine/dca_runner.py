@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from cryptobots_desktop.core.bots import BotRecord, BotStatus, DealRecord
 from cryptobots_desktop.core.deals import Deal
@@ -39,6 +39,7 @@ from cryptobots_desktop.engine.order_executor import OrderExecutor
 
 log = logging.getLogger(__name__)
 
+CENT = Decimal("0.01")  # money in messages rounds half up, as the window's tables do
 MAX_SETTLE_ROUNDS = 8  # decide/act rounds per deal per step; a deal settles in 2-3
 
 
@@ -281,11 +282,11 @@ class DcaBotRunner:
         closed_ms = self._clock.now_ms() if decision.phase in (DealPhase.CLOSED, DealPhase.FAILED) else None
         await self._save_deal(replace(record, phase=phase, note=decision.note, closed_ms=closed_ms))
         if decision.phase is DealPhase.CLOSED and decision.deal is not None:
-            pnl = decision.deal.realised_pnl
+            pnl = decision.deal.realised_pnl.quantize(CENT, ROUND_HALF_UP)
             self._bus.activity(
                 Level.INFO,
                 self.bot.name,
-                f"Deal {record.deal_no} closed on {record.symbol}: profit {pnl:+.2f} {self.market.quote}.",
+                f"Deal {record.deal_no} closed on {record.symbol}: profit {pnl:+f} {self.market.quote}.",
             )
         elif decision.phase is DealPhase.FAILED:
             self._bus.activity(Level.ERROR, self.bot.name, f"Deal {record.deal_no} failed: {decision.note}")
