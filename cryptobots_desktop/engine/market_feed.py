@@ -104,7 +104,11 @@ class MarketFeed:
                 await self._sleep(backoff)
 
     async def poll_once(self, *, publish: bool = True) -> None:
-        """Fetch the prices and hand them to the bots; with ``publish``, also the chart, balances, replay."""
+        """Fetch the prices and hand them to the bots; with ``publish``, also the chart, balances, replay.
+
+        The window's handlers run inside ``publish``; the event loop gets a turn between one publication
+        and the next, so their costs never add up to one long freeze of the window.
+        """
         tickers = [await self._gateway.fetch_ticker(symbol) for symbol in self._symbols]
         for ticker in tickers:
             self.prices[ticker.symbol] = ticker.last
@@ -114,10 +118,13 @@ class MarketFeed:
             return
         for ticker in tickers:
             self._bus.publish(TickerUpdated(ticker))
+            await asyncio.sleep(0)
         chart = self._chart_symbol
         candles = await self._gateway.fetch_candles(chart, "1m", self._candle_limit)
         self._bus.publish(CandlesUpdated(chart, "1m", tuple(candles)))
+        await asyncio.sleep(0)
         await self._portfolio.refresh(self.prices)
+        await asyncio.sleep(0)
         self._publish_replay()
 
     def _finished(self) -> bool:

@@ -7,6 +7,7 @@ and "pause all" are here, and every change is journaled before it is announced.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
@@ -43,6 +44,7 @@ class BotSupervisor:
         self._clock = clock
         self._runners: dict[str, DcaBotRunner] = {}
         self._last: dict[str, BotUpdated] = {}
+        self._seen: dict[str, tuple[Decimal | None, int, BotStatus]] = {}  # price, time, status last step
 
     # -- bots ------------------------------------------------------------------------------------------
     async def load(self) -> None:
@@ -127,9 +129,21 @@ class BotSupervisor:
 
     # -- prices ----------------------------------------------------------------------------------------
     async def on_prices(self, prices: Mapping[str, Decimal]) -> None:
-        """Step every bot that is not stopped on its pair's new price."""
+        """Step every bot that is not stopped on its pair's new price.
+
+        The event loop gets a turn after each bot, so the window paints and its timers fire however many
+        bots there are. A bot is not stepped again when neither its pair's price nor the exchange's time
+        moved since its last step (nothing can have filled, and it already decided on that price).
+        """
+        now_ms = self._clock.now_ms()
         for runner in tuple(self._runners.values()):
-            await self._step(runner, prices.get(runner.bot.symbols[0]))
+            price = prices.get(runner.bot.symbols[0])
+            seen = (price, now_ms, runner.bot.status)
+            if price is not None and self._seen.get(runner.bot.bot_id) == seen:
+                continue
+            await self._step(runner, price)
+            self._seen[runner.bot.bot_id] = seen
+            await asyncio.sleep(0)
 
     async def _step(self, runner: DcaBotRunner, price: Decimal | None) -> None:
         if runner.bot.status in (BotStatus.STOPPED, BotStatus.ERROR):
