@@ -7,11 +7,13 @@ window shows of a deal; everything that touches the journal and the exchange is 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import replace
 from decimal import ROUND_HALF_UP, Decimal
+from typing import ClassVar
 
 from cryptobots_desktop.core.bots import BotRecord, BotStatus, DealRecord
 from cryptobots_desktop.core.deals import Deal
@@ -43,6 +45,9 @@ MAX_SETTLE_ROUNDS = 8  # decide/act rounds per deal per step; a deal settles in 
 class BotRunner(ABC):
     """One bot. Call ``load`` once, then ``step(price)`` whenever the price or an order may have moved."""
 
+    closes_on_stop: ClassVar[bool] = False
+    """Whether stopping the bot closes its open deals (a grid's orders are the bot; a DCA deal is not)."""
+
     def __init__(
         self,
         bot: BotRecord,
@@ -61,6 +66,7 @@ class BotRunner(ABC):
         self._deals: dict[int, DealRecord] = {}
         self._orders: dict[int, list[JournaledOrder]] = {}
         self.last: dict[int, DealUpdated] = {}
+        self._busy = asyncio.Lock()  # one step at a time: the feed's and the person's never interleave
 
     # -- what a strategy says ----------------------------------------------------------------------------
     @abstractmethod
@@ -119,19 +125,40 @@ class BotRunner(ABC):
 
     async def close_deal(self, deal_no: int, reason: CloseReason = CloseReason.BY_PERSON) -> None:
         """Close a deal: its orders are canceled and what it holds is sold at the next step."""
-        record = self._deals[deal_no]
-        if record.is_active and record.close_reason is None:
-            await self._save_deal(replace(record, close_reason=reason.value))
+        async with self._busy:
+            record = self._deals[deal_no]
+            if record.is_active and record.close_reason is None:
+                await self._save_deal(replace(record, close_reason=reason.value))
 
     # -- the step --------------------------------------------------------------------------------------
+    @property
+    def closing_deals(self) -> Sequence[DealRecord]:
+        """Active deals the person or the strategy asked to close, still winding down."""
+        return tuple(d for d in self.active_deals if d.close_reason is not None)
+
+    @property
+    def needs_steps(self) -> bool:
+        """Whether stepping can do anything: a running or paused bot, or a stopped one still closing deals."""
+        if self.bot.status is BotStatus.ERROR:
+            return False
+        return self.bot.status is not BotStatus.STOPPED or bool(self.closing_deals)
+
     async def step(self, price: Decimal | None) -> None:
-        """Refresh orders, drive every active deal, and open a new one when the bot may."""
-        if self.bot.status in (BotStatus.STOPPED, BotStatus.ERROR):
+        """Refresh orders, drive every active deal, and open a new one when the bot may.
+
+        A stopped bot only finishes closing the deals it was asked to close; it opens nothing.
+        """
+        async with self._busy:
+            await self._step(price)
+
+    async def _step(self, price: Decimal | None) -> None:
+        if not self.needs_steps:
             return
+        stopped = self.bot.status is BotStatus.STOPPED
         await self._refresh_open_orders()
-        for record in self.active_deals:
+        for record in self.closing_deals if stopped else self.active_deals:
             await self._drive(record.deal_no, price)
-        if self._may_open_deal(price):
+        if not stopped and self._may_open_deal(price):
             deal_no = max(self._deals, default=0) + 1
             symbol = self.bot.symbols[0]
             await self._save_deal(

@@ -22,6 +22,8 @@ class GridBotRunner(BotRunner):
     """A grid bot. Its one deal opens when the bot first runs; closing it (the bot's Stop) cancels the
     grid's orders and keeps what it holds."""
 
+    closes_on_stop = True
+
     def __init__(
         self,
         bot: BotRecord,
@@ -51,7 +53,7 @@ class GridBotRunner(BotRunner):
         return decide(self.params, self.market, self._view(record, orders), price, self._clock.now_ms())
 
     def _may_open_deal(self, price: Decimal | None) -> bool:
-        return self.bot.status is BotStatus.RUNNING and price is not None and not self._deals
+        return self.bot.status is BotStatus.RUNNING and price is not None and not self.active_deals
 
     def _deal_update(self, deal_no: int, deal: Deal | None) -> DealUpdated:
         return DealUpdated(self._deals[deal_no], deal, self.bot.name)

@@ -18,9 +18,12 @@ from cryptobots_desktop.core.errors import CryptobotsError
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.ports import Clock, Journal
 from cryptobots_desktop.core.strategies.dca import DcaParams
+from cryptobots_desktop.core.strategies.grid import GridParams
+from cryptobots_desktop.engine.bot_runner import BotRunner
 from cryptobots_desktop.engine.dca_runner import DcaBotRunner
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import BotStopped, BotUpdated, Level
+from cryptobots_desktop.engine.grid_runner import GridBotRunner
 from cryptobots_desktop.engine.order_executor import OrderExecutor
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,8 @@ class BotSupervisor:
         self._markets = markets
         self._bus = bus
         self._clock = clock
-        self._runners: dict[str, DcaBotRunner] = {}
+        self._runners: dict[str, BotRunner] = {}
+        self._prices: dict[str, Decimal] = {}  # the last price of each pair, for steps between polls
         self._last: dict[str, BotUpdated] = {}
         self._seen: dict[str, tuple[Decimal | None, int, BotStatus]] = {}  # price, time, status last step
 
@@ -60,20 +64,29 @@ class BotSupervisor:
     def bots(self) -> Sequence[BotRecord]:
         return tuple(r.bot for r in self._runners.values())
 
-    def runner(self, bot_id: str) -> DcaBotRunner:
+    def runner(self, bot_id: str) -> BotRunner:
         return self._runners[bot_id]
 
     async def create_dca_bot(self, name: str, account_id: str, symbol: str, params: DcaParams) -> BotRecord:
         """Journal a new DCA bot (running) and start it."""
+        return await self._create(name, account_id, symbol, StrategyKind.DCA, params)
+
+    async def create_grid_bot(self, name: str, account_id: str, symbol: str, params: GridParams) -> BotRecord:
+        """Journal a new grid bot (running) and start it: its grid opens at the next price."""
+        return await self._create(name, account_id, symbol, StrategyKind.GRID, params)
+
+    async def _create(
+        self, name: str, account_id: str, symbol: str, kind: StrategyKind, params: DcaParams | GridParams
+    ) -> BotRecord:
         if account_id not in self._executors:
             raise ValueError(f"no such account: {account_id!r}")
         if symbol not in self._markets:
             raise ValueError(f"{symbol} is not traded on this account")
         bot = BotRecord(
             secrets.token_hex(4),
-            name.strip() or f"DCA {symbol}",
+            name.strip() or f"{'DCA' if kind is StrategyKind.DCA else 'Grid'} {symbol}",
             account_id,
-            StrategyKind.DCA,
+            kind,
             (symbol,),
             params.model_dump_json(),
             BotStatus.RUNNING,
@@ -85,25 +98,38 @@ class BotSupervisor:
         return bot
 
     async def _add_runner(self, bot: BotRecord) -> None:
-        if bot.strategy is not StrategyKind.DCA:
-            raise CryptobotsError(f"{bot.strategy.value} bots are not supported by this version yet.")
         market = self._markets.get(bot.symbols[0])
         executor = self._executors.get(bot.account_id)
         if market is None or executor is None:
             raise CryptobotsError(
                 f"its account or pair ({bot.account_id}, {bot.symbols[0]}) is not available."
             )
-        params = DcaParams.model_validate_json(bot.params_json)
-        runner = DcaBotRunner(bot, params, market, self._journal, executor, self._bus, self._clock)
+        runner: BotRunner
+        if bot.strategy is StrategyKind.DCA:
+            dca = DcaParams.model_validate_json(bot.params_json)
+            runner = DcaBotRunner(bot, dca, market, self._journal, executor, self._bus, self._clock)
+        elif bot.strategy is StrategyKind.GRID:
+            grid = GridParams.model_validate_json(bot.params_json)
+            runner = GridBotRunner(bot, grid, market, self._journal, executor, self._bus, self._clock)
+        else:
+            raise CryptobotsError(f"{bot.strategy.value} bots are not supported by this version yet.")
         await runner.load()
         self._runners[bot.bot_id] = runner
         self._announce(runner)
 
     # -- commands --------------------------------------------------------------------------------------
     async def set_status(self, bot_id: str, status: BotStatus) -> None:
-        """Start (RUNNING), pause (no new deals), or stop a bot."""
+        """Start (RUNNING), pause (no new deals), or stop a bot.
+
+        Stopping a grid bot closes its grid: its orders are canceled (what it holds is kept); the stopped
+        bot is stepped until that is done. A stopped DCA bot leaves its open deals as they are.
+        """
         runner = self._runners[bot_id]
         await runner.set_status(status)
+        if status is BotStatus.STOPPED and runner.closes_on_stop:
+            for record in runner.active_deals:
+                await runner.close_deal(record.deal_no)
+            await self._step(runner, self._prices.get(runner.bot.symbols[0]))
         verb = {BotStatus.RUNNING: "started", BotStatus.PAUSED: "paused", BotStatus.STOPPED: "stopped"}
         self._bus.activity(Level.INFO, runner.bot.name, f"Bot {verb.get(status, status.value)}.")
         self._announce(runner)
@@ -122,8 +148,14 @@ class BotSupervisor:
         return len(paused)
 
     async def close_deal(self, bot_id: str, deal_no: int, price: Decimal | None) -> None:
-        """Close a deal at market now: cancel its orders and sell what it holds."""
+        """Close a deal at market now: cancel its orders and sell what it holds.
+
+        A grid's one deal is the bot itself: closing it stops the bot (its orders canceled, holdings kept).
+        """
         runner = self._runners[bot_id]
+        if runner.closes_on_stop:
+            await self.set_status(bot_id, BotStatus.STOPPED)
+            return
         await runner.close_deal(deal_no)
         await self._step(runner, price)
 
@@ -135,6 +167,7 @@ class BotSupervisor:
         bots there are. A bot is not stepped again when neither its pair's price nor the exchange's time
         moved since its last step (nothing can have filled, and it already decided on that price).
         """
+        self._prices.update(prices)
         now_ms = self._clock.now_ms()
         for runner in tuple(self._runners.values()):
             price = prices.get(runner.bot.symbols[0])
@@ -145,8 +178,8 @@ class BotSupervisor:
             self._seen[runner.bot.bot_id] = seen
             await asyncio.sleep(0)
 
-    async def _step(self, runner: DcaBotRunner, price: Decimal | None) -> None:
-        if runner.bot.status in (BotStatus.STOPPED, BotStatus.ERROR):
+    async def _step(self, runner: BotRunner, price: Decimal | None) -> None:
+        if not runner.needs_steps:
             return
         try:
             await runner.step(price)
@@ -161,10 +194,9 @@ class BotSupervisor:
                 self._bus.publish(BotStopped(runner.bot, runner.bot.error or "an order was refused"))
         self._announce(runner)
 
-    def _announce(self, runner: DcaBotRunner) -> None:
-        closed = [d for d in runner.deals if d.phase == "closed"]
-        realised = sum((runner.deal(d.deal_no).realised_pnl for d in closed), Decimal(0))
-        update = BotUpdated(runner.bot, len(runner.active_deals), len(closed), realised)
+    def _announce(self, runner: BotRunner) -> None:
+        closed = sum(1 for d in runner.deals if d.phase == "closed")
+        update = BotUpdated(runner.bot, len(runner.active_deals), closed, runner.realised_profit())
         if self._last.get(runner.bot.bot_id) != update:
             self._last[runner.bot.bot_id] = update
             self._bus.publish(update)

@@ -74,7 +74,8 @@ def test_grid_bot_cycles_on_real_prices_then_stops_cleanly(tmp_path: Path, resou
             assert not buys or not sells or max(buys) < min(sells)  # buys below, sells above
             assert runner.realised_profit() > 0  # completed cycles, fees included
 
-            await runner.close_deal(1)  # the person stops the grid
+            await runner.set_status(BotStatus.STOPPED)  # the person stops the grid, which closes it
+            await runner.close_deal(1)
             await runner.step((await exchange.fetch_ticker(SYMBOL)).last)
             await runner.step((await exchange.fetch_ticker(SYMBOL)).last)
             assert runner.deals[0].phase == "closed"
