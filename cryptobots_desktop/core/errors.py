@@ -86,6 +86,17 @@ class AuthenticationFailed(ExchangeError):
     """The exchange refused the key, secret, passphrase or signature: nothing was done."""
 
 
+class KeyNotPermitted(AuthenticationFailed):
+    """The key is valid but may not do this (reading, spot trading), or not from this IP address."""
+
+
+class ClockOutOfSync(ExchangeError):
+    """The exchange refused a request because this computer's clock differs too much from its own.
+
+    The request was refused before it was processed (an order was certainly not placed).
+    """
+
+
 class ExchangeUnavailable(ExchangeError):
     """The exchange could not be reached or did not answer in time (network, 5xx, maintenance).
 
@@ -114,6 +125,6 @@ def is_definitive_refusal(error: ExchangeError) -> bool:
     Anything else (unreachable, timeout, malformed answer, unexpected error) leaves the order's fate
     unknown, and it must be reconciled by client order id before any retry.
     """
-    return isinstance(error, OrderRejected | UnknownPair | AuthenticationFailed) and not isinstance(
-        error, DuplicateClientOrderId
-    )
+    return isinstance(
+        error, OrderRejected | UnknownPair | AuthenticationFailed | ClockOutOfSync
+    ) and not isinstance(error, DuplicateClientOrderId)

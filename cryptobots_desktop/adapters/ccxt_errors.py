@@ -1,0 +1,253 @@
+"""The one place where what ccxt raises becomes a domain error a person understands.
+
+ccxt's exception classes alone mislead (ccxt 4.5.90: Binance's -2015 arrives as ``DDoSProtection`` after a
+first successful private call; -1013 is split between ``BadRequest`` and ``InvalidOrder``; -2010 covers
+insufficient funds, duplicate ids and disabled trading), so the exchange's own code and message, which
+ccxt keeps in the exception text as the exchange's JSON body, decide first and the class only after.
+
+No text from ccxt reaches a person unscrubbed: ccxt puts request URLs (with query strings and
+signatures) into some messages. ``scrub`` removes query strings, signatures and any credential string;
+the domain error keeps only the exchange's own code and message.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import ccxt.async_support as ccxt
+
+from cryptobots_desktop.core.errors import (
+    AmountBelowMinimum,
+    AuthenticationFailed,
+    ClockOutOfSync,
+    DuplicateClientOrderId,
+    ExchangeError,
+    ExchangeUnavailable,
+    InsufficientFunds,
+    KeyNotPermitted,
+    MalformedResponse,
+    NotionalBelowMinimum,
+    OrderNotFound,
+    OrderRejected,
+    RateLimited,
+    UnknownPair,
+)
+from cryptobots_desktop.core.market import Market
+
+_URL_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
+_SIGNATURE = re.compile(r"(signature|sign|apikey|api_key|passphrase|secret)=[^&\s\"']*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?]$")
+
+PASSPHRASE_HINT = (
+    "It is the passphrase you chose when you created this API key, not your account's login or trading "
+    "password."
+)
+KEY_HINT = "Check the API key and secret in the account's settings (copy them again from the exchange)."
+CLOCK_HINT = (
+    "Turn on automatic date and time in your system settings; the app re-synchronised with the exchange "
+    "and tried again once."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeReply:
+    """The exchange's own error code and message, as found in a ccxt exception."""
+
+    code: int | None
+    message: str
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` without URL query strings, signature-like parameters or any of ``secrets``."""
+    text = _URL_QUERY.sub(r"\1?…", text)
+    text = _SIGNATURE.sub(r"\1=…", text)
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "…")
+    return text
+
+
+def exchange_reply(exc: BaseException) -> ExchangeReply:
+    """The code and message of the exchange's JSON error body inside a ccxt exception text, if any."""
+    text = str(exc)
+    start = text.find("{")
+    body: Any = None
+    if start >= 0:
+        try:
+            body = json.loads(text[start:])
+        except ValueError:
+            body = None
+    if isinstance(body, dict):
+        data = body.get("data")
+        if (
+            isinstance(data, list)
+            and data
+            and isinstance(data[0], dict)
+            and data[0].get("sCode")
+            not in (
+                None,
+                "0",
+            )
+        ):  # OKX: an order's own refusal sits in data[0].sCode/sMsg under code "1"
+            return ExchangeReply(_int(data[0].get("sCode")), str(data[0].get("sMsg") or ""))
+        return ExchangeReply(_int(body.get("code")), str(body.get("msg") or body.get("message") or ""))
+    return ExchangeReply(None, "")
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def retry_after_seconds(headers: Mapping[str, str] | None) -> float | None:
+    """The ``Retry-After`` header (seconds) of the last response, which ccxt does not honour itself."""
+    if not headers:
+        return None
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None
+    return None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or _SENTENCE_END.search(text) else text + "."
+
+
+def translate(
+    exc: BaseException,
+    *,
+    exchange: str,
+    market: Market | None = None,
+    symbol: str | None = None,
+    headers: Mapping[str, str] | None = None,
+    secrets: Iterable[str] = (),
+) -> ExchangeError:
+    """The domain error for what ccxt raised talking to ``exchange`` (its display name)."""
+    reply = exchange_reply(exc)
+    code = reply.code
+    words = scrub(reply.message, secrets)
+    kw: dict[str, Any] = {"exchange_code": code, "exchange_message": words or None}
+    said = f" ({exchange} said: {_sentence(words)})" if words else ""
+    lowered = words.lower()
+    pair = symbol or (market.symbol if market else "this pair")
+
+    # -- the key, the secret, the passphrase, the clock -------------------------------------------------
+    if code in (-2014, 50111):
+        return AuthenticationFailed(f"{exchange} does not recognise this API key.", KEY_HINT, **kw)
+    if code in (-1022, 50113):
+        return AuthenticationFailed(
+            f"{exchange} says the request's signature is invalid: the API secret does not belong to "
+            "this key.",
+            KEY_HINT,
+            **kw,
+        )
+    if code == 50104:
+        return AuthenticationFailed(f"{exchange} needs this key's API passphrase.", PASSPHRASE_HINT, **kw)
+    if code == 50105:
+        return AuthenticationFailed(f"{exchange} says the API passphrase is wrong.", PASSPHRASE_HINT, **kw)
+    if code in (-2015, 50110):
+        return KeyNotPermitted(
+            f"{exchange} refused this API key for this request: the key is wrong, this computer's IP "
+            "address is not on the key's whitelist, or the key lacks the permission." + said,
+            "Check the key, its IP restriction, and that it allows reading and spot trading.",
+            **kw,
+        )
+    if code in (-1021, 50102, 50112) or isinstance(exc, ccxt.InvalidNonce):
+        return ClockOutOfSync(
+            f"{exchange} refused the request because this computer's clock is out of sync with the "
+            "exchange's.",
+            CLOCK_HINT,
+            **kw,
+        )
+    # -- rate limits, outages ----------------------------------------------------------------------------
+    if code in (-1003, 50011, 50061) or isinstance(exc, ccxt.DDoSProtection | ccxt.RateLimitExceeded):
+        wait = retry_after_seconds(headers)
+        hint = f"The app waits {wait:g} s before its next request." if wait else "The app slows down."
+        return RateLimited(
+            f"{exchange} asked the app to slow down (too many requests).", hint, retry_after=wait, **kw
+        )
+    if isinstance(exc, ccxt.OnMaintenance) or code in (50001, -1016):
+        return ExchangeUnavailable(
+            f"{exchange} is down for maintenance.", "Bots go on when it is back.", **kw
+        )
+    if code in (-1007,):
+        return ExchangeUnavailable(
+            f"{exchange} did not say whether the request was carried out (execution status unknown).",
+            "The app checks the order by its client order id before anything else.",
+            **kw,
+        )
+    # -- pairs and orders ----------------------------------------------------------------------------------
+    if code in (-1121, 51001) or isinstance(exc, ccxt.BadSymbol):
+        return UnknownPair(f"{exchange} does not trade {pair} on its spot market.", **kw)
+    if (code in (-2010, 51016) and "duplicate" in lowered) or isinstance(exc, ccxt.DuplicateOrderId):
+        return DuplicateClientOrderId(
+            f"{exchange} already has an order with this client order id; nothing new was placed.", **kw
+        )
+    if "insufficient" in lowered or code in (51008,) or isinstance(exc, ccxt.InsufficientFunds):
+        return InsufficientFunds(
+            f"Not enough free balance on {exchange} for this order.",
+            "Free some funds (cancel orders, deposit) or make the bot's orders smaller.",
+            **kw,
+        )
+    if code in (-2013, -2011, 51603) or isinstance(exc, ccxt.OrderNotFound):
+        return OrderNotFound(f"{exchange} knows no such order.", **kw)
+    if code == -1013 or "filter failure" in lowered or code in (51020, 51021):
+        return _filter_failure(exchange, market, pair, lowered, said, kw)
+    if isinstance(exc, ccxt.PermissionDenied) or "not enabled" in lowered or "disabled" in lowered:
+        return KeyNotPermitted(
+            f"{exchange} does not let this API key do this.{said}",
+            "Allow reading and spot trading on the key (never withdrawals).",
+            **kw,
+        )
+    if isinstance(exc, ccxt.AuthenticationError):
+        return AuthenticationFailed(f"{exchange} refused the credentials.{said}", KEY_HINT, **kw)
+    if isinstance(exc, ccxt.InvalidOrder | ccxt.BadRequest | ccxt.OperationRejected):
+        return OrderRejected(f"{exchange} rejected the request.{said}", **kw)
+    if isinstance(exc, ccxt.BadResponse):
+        return MalformedResponse(
+            f"{exchange} answered something the app cannot read.", "The app checks again shortly.", **kw
+        )
+    if isinstance(exc, ccxt.NetworkError):
+        return ExchangeUnavailable(
+            f"{exchange} could not be reached or did not answer in time.",
+            "Check your internet connection; the app tries again.",
+            **kw,
+        )
+    if isinstance(exc, ValueError):  # a JSON or number that does not parse
+        return MalformedResponse(f"{exchange} answered something the app cannot read.", **kw)
+    return ExchangeError(f"{exchange} refused the request.{said}", **kw)
+
+
+def _filter_failure(
+    exchange: str, market: Market | None, pair: str, lowered: str, said: str, kw: dict[str, Any]
+) -> ExchangeError:
+    if "notional" in lowered:
+        minimum = market.min_notional if market else Decimal(0)
+        shown = f" ({minimum:f} {market.quote})" if market else ""
+        return NotionalBelowMinimum(
+            f"The order's value is under {exchange}'s minimum for {pair}{shown}.", minimum=minimum, **kw
+        )
+    if "lot_size" in lowered or "quantity" in lowered or "amount" in lowered:
+        minimum = market.min_amount if market else Decimal(0)
+        shown = f" ({minimum:f} {market.base})" if market else ""
+        return AmountBelowMinimum(
+            f"The order's amount is under {exchange}'s minimum or not a multiple of its step for {pair}"
+            f"{shown}.",
+            minimum=minimum,
+            **kw,
+        )
+    if "price" in lowered:
+        tick = f" (tick {market.price_tick:f})" if market else ""
+        return OrderRejected(f"{exchange} does not accept this price for {pair}{tick}.{said}", **kw)
+    return OrderRejected(f"{exchange} rejected the order.{said}", **kw)
