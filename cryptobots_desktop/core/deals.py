@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from cryptobots_desktop.core.market import split_symbol
@@ -38,7 +38,10 @@ def _total(values: Iterable[Decimal]) -> Decimal:
 
 @dataclass(frozen=True, slots=True)
 class Deal:
-    """One position of a bot from its first buy to its last sell; times are Unix milliseconds (UTC)."""
+    """One position of a bot from its first buy to its last sell; times are Unix milliseconds (UTC).
+
+    A deal never changes, so its position figures are summed over its fills once, when it is made.
+    """
 
     id: str
     bot_id: str
@@ -47,13 +50,27 @@ class Deal:
     buys: tuple[Fill, ...] = ()
     sells: tuple[Fill, ...] = ()
     closed_ms: int | None = None
+    _base_bought: Decimal = field(init=False, repr=False, compare=False)
+    _quote_spent: Decimal = field(init=False, repr=False, compare=False)
+    _base_sold: Decimal = field(init=False, repr=False, compare=False)
+    _quote_received: Decimal = field(init=False, repr=False, compare=False)
+    _average_entry: Decimal | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        split_symbol(self.symbol)  # raises ValueError on anything but "BASE/QUOTE"
+        base, quote = split_symbol(self.symbol)  # raises ValueError on anything but "BASE/QUOTE"
         for side, fills in ((OrderSide.BUY, self.buys), (OrderSide.SELL, self.sells)):
             for fill in fills:
                 if fill.side is not side or fill.symbol != self.symbol:
                     raise ValueError(f"fill {fill.trade_id} is not a {side.value} of {self.symbol}")
+        bought = _total(f.amount for f in self.buys) - self._fees(self.buys, base)
+        spent = _total(f.cost for f in self.buys) + self._fees(self.buys, quote)
+        sold = _total(f.amount for f in self.sells) + self._fees(self.sells, base)
+        received = _total(f.cost for f in self.sells) - self._fees(self.sells, quote)
+        object.__setattr__(self, "_base_bought", bought)
+        object.__setattr__(self, "_quote_spent", spent)
+        object.__setattr__(self, "_base_sold", sold)
+        object.__setattr__(self, "_quote_received", received)
+        object.__setattr__(self, "_average_entry", spent / bought if bought > 0 else None)
 
     # ---- building -------------------------------------------------------------------------------------
 
@@ -81,7 +98,8 @@ class Deal:
     def quote_asset(self) -> str:
         return split_symbol(self.symbol)[1]
 
-    def _fees(self, fills: Iterable[Fill], asset: str) -> Decimal:
+    @staticmethod
+    def _fees(fills: Iterable[Fill], asset: str) -> Decimal:
         return _total(f.fee for f in fills if f.fee_asset == asset)
 
     @property
@@ -108,28 +126,27 @@ class Deal:
     @property
     def base_bought(self) -> Decimal:
         """Base received by the buys, net of the fees taken in base."""
-        return _total(f.amount for f in self.buys) - self._fees(self.buys, self.base_asset)
+        return self._base_bought
 
     @property
     def quote_spent(self) -> Decimal:
         """Quote paid by the buys, including fees taken in quote."""
-        return _total(f.cost for f in self.buys) + self._fees(self.buys, self.quote_asset)
+        return self._quote_spent
 
     @property
     def average_entry_price(self) -> Decimal | None:
         """``quote_spent / base_bought``; None before the first buy."""
-        bought = self.base_bought
-        return self.quote_spent / bought if bought > 0 else None
+        return self._average_entry
 
     @property
     def base_sold(self) -> Decimal:
         """Base that left the account through the sells, including fees taken in base."""
-        return _total(f.amount for f in self.sells) + self._fees(self.sells, self.base_asset)
+        return self._base_sold
 
     @property
     def quote_received(self) -> Decimal:
         """Quote the sells brought in, net of the fees taken in quote."""
-        return _total(f.cost for f in self.sells) - self._fees(self.sells, self.quote_asset)
+        return self._quote_received
 
     @property
     def base_held(self) -> Decimal:
