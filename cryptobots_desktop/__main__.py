@@ -28,6 +28,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="for benchmarks: print 'first-paint' when the window first paints, then quit",
     )
+    parser.add_argument(
+        "--minimized",
+        action="store_true",
+        help="start hidden in the system tray (for autostart); without a tray the window is shown",
+    )
+    parser.add_argument(  # hidden: run by the packaging tests from the installed bundle
+        "--self-check",
+        action="append",
+        choices=["keyring", "ccxt"],
+        help=argparse.SUPPRESS,
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     bt = commands.add_parser(
         "backtest",
@@ -36,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "as fast as possible, and print every deal's orders (side, price, amount, time) and the profit.",
     )
     bt.add_argument("--pair", required=True, help="e.g. BTC/USDT")
-    bt.add_argument("--strategy", required=True, choices=["dca"], help="the bot's strategy")
+    bt.add_argument("--strategy", required=True, choices=["dca", "grid"], help="the bot's strategy")
     bt.add_argument(
         "--params", required=True, type=Path, metavar="FILE.json", help="the strategy's parameters"
     )
@@ -58,15 +69,16 @@ def backtest(args: argparse.Namespace) -> int:
     from cryptobots_desktop.backtest import (  # noqa: PLC0415
         BacktestInputError,
         format_report,
-        load_dca_params,
+        load_params,
         parse_time,
         run_backtest,
     )
+    from cryptobots_desktop.core.bots import StrategyKind  # noqa: PLC0415
     from cryptobots_desktop.core.errors import CryptobotsError  # noqa: PLC0415
     from cryptobots_desktop.paths import resources_dir  # noqa: PLC0415
 
     try:
-        params = load_dca_params(args.params)
+        params = load_params(args.params, StrategyKind(args.strategy))
         start = parse_time(args.start) if args.start else None
         end = parse_time(args.end) if args.end else None
         result = asyncio.run(run_backtest(resources_dir(), args.pair, params, start_ms=start, end_ms=end))
@@ -86,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "backtest":
         return backtest(args)
+    if args.self_check:
+        from cryptobots_desktop.self_check import run  # noqa: PLC0415
+
+        return run(args.self_check)
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
     ):

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import ClassVar
 
@@ -40,6 +40,21 @@ log = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")  # money in messages rounds half up, as the window's tables do
 MAX_SETTLE_ROUNDS = 8  # decide/act rounds per deal per step; a deal settles in 2-3
+
+
+@dataclass(frozen=True, slots=True)
+class BotWatch:
+    """What would make the bot's next ``step`` do anything (see ``BotRunner.watch``).
+
+    ``now``: step it at the next moment whatever happens. Otherwise a step changes nothing until the price
+    is at or below ``low`` or at or above ``high``, a resting order of the bot fills, or the time reaches
+    ``wake_ms`` (a cooldown ends and a new deal may open); None means no such level or time.
+    """
+
+    now: bool = False
+    low: Decimal | None = None
+    high: Decimal | None = None
+    wake_ms: int | None = None
 
 
 class BotRunner(ABC):
@@ -82,6 +97,13 @@ class BotRunner(ABC):
     @abstractmethod
     def _deal_update(self, deal_no: int, deal: Deal | None) -> DealUpdated:
         """What the window shows of a deal."""
+
+    def watch(self) -> BotWatch:
+        """What would make ``step`` act, as of the last step (for skipping quiet time in a backtest).
+
+        A runner that cannot tell says ``now``: it is stepped every minute.
+        """
+        return BotWatch(now=True)
 
     def realised_profit(self) -> Decimal:
         """Profit the bot has locked in (closed deals), in the quote currency."""

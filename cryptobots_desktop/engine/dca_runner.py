@@ -3,7 +3,6 @@ the DCA controller. Close reasons and trailing highs are saved in the journal be
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptobots_desktop.core.bots import BotRecord, BotStatus, DealRecord
@@ -14,25 +13,10 @@ from cryptobots_desktop.core.ports import Clock, Journal
 from cryptobots_desktop.core.strategies.controller import CloseReason, DealPhase, Decision, latest_by_leg
 from cryptobots_desktop.core.strategies.dca import DcaParams
 from cryptobots_desktop.core.strategies.dca_deal import TAKE_PROFIT, DealView, decide, watch
-from cryptobots_desktop.engine.bot_runner import BotRunner
+from cryptobots_desktop.engine.bot_runner import BotRunner, BotWatch
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import DealUpdated
 from cryptobots_desktop.engine.order_executor import OrderExecutor
-
-
-@dataclass(frozen=True, slots=True)
-class BotWatch:
-    """What would make the bot's next ``step`` do anything (see ``DcaBotRunner.watch``).
-
-    ``now``: step it at the next moment whatever happens. Otherwise a step changes nothing until the price
-    is at or below ``low`` or at or above ``high``, a resting order of the bot fills, or the time reaches
-    ``wake_ms`` (a cooldown ends and a new deal may open); None means no such level or time.
-    """
-
-    now: bool = False
-    low: Decimal | None = None
-    high: Decimal | None = None
-    wake_ms: int | None = None
 
 
 class DcaBotRunner(BotRunner):
