@@ -108,9 +108,14 @@ def test_grid_bot_runs_stops_by_canceling_its_grid_and_comes_back(tmp_path: Path
             assert bot.name == "Grid BTC/USDT" and bot.strategy is StrategyKind.GRID
             rt.start()
             runner = rt.supervisor.runner(bot.bot_id)
-            await until(lambda: runner.realised_profit() > 0, 60)  # completed buy-then-sell cycles
-            updates = [e for e in events if isinstance(e, BotUpdated) and e.bot.bot_id == bot.bot_id]
-            assert updates[-1].realised_pnl > 0  # the bots view shows the grid's own profit
+            # completed buy-then-sell cycles: the bots view shows the grid's own profit
+            await until(
+                lambda: any(
+                    isinstance(e, BotUpdated) and e.bot.bot_id == bot.bot_id and e.realised_pnl > 0
+                    for e in events
+                ),
+                60,
+            )
             await rt.supervisor.set_status(bot.bot_id, BotStatus.STOPPED)
             await until(lambda: runner.deals[0].phase == "closed")
             assert runner.bot.status is BotStatus.STOPPED
