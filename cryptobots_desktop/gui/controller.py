@@ -16,7 +16,7 @@ from PySide6.QtCore import QByteArray, QEvent, QObject, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QSystemTrayIcon
 
-from cryptobots_desktop.core.bots import BotStatus
+from cryptobots_desktop.core.bots import BotStatus, StrategyKind
 from cryptobots_desktop.core.errors import CryptobotsError
 from cryptobots_desktop.core.replay import ReplaySpeed
 from cryptobots_desktop.engine.event_bus import EventBus
@@ -306,10 +306,11 @@ class AppController(QObject):
         rt = self.runtime
         if rt is None:
             return
-        self.spawn(
-            rt.supervisor.create_dca_bot(dialog.bot_name, "paper", dialog.symbol, dialog.params),
-            "Creating the bot",
-        )
+        if dialog.strategy is StrategyKind.GRID:
+            create = rt.supervisor.create_grid_bot(dialog.bot_name, "paper", dialog.symbol, dialog.params)
+        else:
+            create = rt.supervisor.create_dca_bot(dialog.bot_name, "paper", dialog.symbol, dialog.params)
+        self.spawn(create, "Creating the bot")
 
     def _on_status_requested(self, bot_id: str, status: BotStatus) -> None:
         if self.runtime is not None:

@@ -1,9 +1,10 @@
-"""New DCA bot: the settings with live checks, and the deal's ladder previewed at the pair's last price.
+"""New bot: DCA or grid, the settings with live checks, and the DCA deal's ladder or the grid's levels
+previewed at the pair's last price (the grid's form is :mod:`cryptobots_desktop.gui.grid_form`).
 
 The dialog does no I/O and never touches the engine: it reads the prices and balances the window already
 has through the callables it is given, and the window calls :meth:`NewBotDialog.refresh` when they change.
-Open it with ``open()`` (window-modal, non-blocking) and read ``bot_name``, ``symbol`` and ``params`` on
-``accepted``.
+Open it with ``open()`` (window-modal, non-blocking) and read ``bot_name``, ``symbol``, ``strategy`` and
+``params`` on ``accepted``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from PySide6.QtCore import QRegularExpression, Qt
-from PySide6.QtGui import QGuiApplication, QPalette, QRegularExpressionValidator
+from PySide6.QtGui import QGuiApplication, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -30,7 +31,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
     QStyle,
     QTableView,
@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cryptobots_desktop.core.bots import StrategyKind
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.strategies.dca import (
     MAX_SAFETY_ORDERS,
@@ -49,8 +50,13 @@ from cryptobots_desktop.core.strategies.dca import (
     funds_per_deal,
     max_deviation_pct,
 )
+from cryptobots_desktop.core.strategies.grid import GridParams
 from cryptobots_desktop.core.strategies.validation import field_label, field_problems
 
+from .form_widgets import MAX_INPUT_LENGTH, NUMBER_PATTERN, error_colour
+from .form_widgets import heading as _heading
+from .form_widgets import wrapping as _wrapping
+from .grid_form import GridForm
 from .ladder_model import LadderModel, fmt_deviation, fmt_money, quote_decimals
 
 PAPER_ACCOUNT = "Paper account (simulated funds)"
@@ -80,38 +86,18 @@ DECIMAL_FIELDS = (
     "trailing_deviation_pct",
     "stop_loss_pct",
 )
-# A number as a person types it: digits, one decimal point, a minus (so "-1" gets its sentence, not a
-# silently refused key). No exponent and no thousands separator: "1,000" must never become 1.
-NUMBER_PATTERN = r"\s*-?[0-9]*\.?[0-9]*\s*"
-MAX_INPUT_LENGTH = 24
+STRATEGIES = ((StrategyKind.DCA, "DCA"), (StrategyKind.GRID, "Grid"))
+TITLES = {StrategyKind.DCA: "New DCA bot", StrategyKind.GRID: "New grid bot"}
+NAME_PREFIX = {StrategyKind.DCA: "DCA", StrategyKind.GRID: "Grid"}
 _TITLE_TO_FIELD = {info.title: name for name, info in DcaParams.model_fields.items() if info.title}
 
 
-def _heading(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setStyleSheet("font-weight: 600; padding-top: 6px;")
-    return label
-
-
-def _wrapping(object_name: str, min_chars: int = 0) -> QLabel:
-    """A word-wrapped label. ``min_chars`` keeps it from being laid out as a tall thin column: a layout
-    takes a wrapped label's minimum height at its minimum width, which made the dialog scroll with room
-    to spare."""
-    label = QLabel()
-    label.setMinimumWidth(label.fontMetrics().averageCharWidth() * min_chars)
-    label.setObjectName(object_name)
-    label.setWordWrap(True)
-    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-    return label
-
-
 class NewBotDialog(QDialog):
-    """The settings of a new DCA bot, checked on every change, with its ladder at the current price.
+    """The settings of a new DCA or grid bot, checked on every change, previewed at the current price.
 
     ``price_of(symbol)`` is the pair's last price and ``free_balance_of(asset)`` the free balance of an
-    asset in the account, each None while unknown. After ``accepted``: ``bot_name``, ``symbol`` and
-    ``params`` (a validated :class:`DcaParams`).
+    asset in the account, each None while unknown. After ``accepted``: ``bot_name``, ``symbol``,
+    ``strategy`` and ``params`` (a validated :class:`DcaParams` or :class:`GridParams`).
     """
 
     def __init__(
@@ -134,7 +120,8 @@ class NewBotDialog(QDialog):
 
         self.bot_name: str | None = None
         self.symbol: str | None = None
-        self.params: DcaParams | None = None
+        self.strategy = StrategyKind.DCA
+        self.params: DcaParams | GridParams | None = None
         self.preview: DcaPreview | None = None  # the ladder shown, None while there is none
         self._valid_params: DcaParams | None = None
         self._ready = False
@@ -149,9 +136,16 @@ class NewBotDialog(QDialog):
         self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.FieldsStayAtSizeHint)
         self._form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
         self._build_bot_rows(pairs, account_label)
+        first_dca_row = self._form.rowCount()
         self._build_order_rows()
         self._build_take_profit_rows()
         self._build_limit_rows()
+        self._dca_rows = range(first_dca_row, self._form.rowCount())
+        self.grid_form = GridForm(self)
+        self.grid_form.changed.connect(self._revalidate)
+        self._form.addRow(self.grid_form.settings)
+        self._grid_row = self._form.rowCount() - 1
+        self._align_grid_labels()
         settings = QWidget()
         settings.setObjectName("settingsPanel")
         settings.setLayout(self._form)
@@ -165,6 +159,7 @@ class NewBotDialog(QDialog):
         line.setFrameShadow(QFrame.Shadow.Sunken)
         row.addWidget(line)
         row.addWidget(preview, 1)
+        row.addWidget(self.grid_form.preview_panel, 1)
         scroll = QScrollArea()
         scroll.setObjectName("dialogScroll")
         scroll.setWidgetResizable(True)
@@ -188,7 +183,9 @@ class NewBotDialog(QDialog):
         layout.addLayout(bottom)
 
         self._set_tab_order()
+        self._content, self._bottom = content, bottom
         self._building = False
+        self._show_strategy()
         self._on_pair_changed(self.pair_combo.currentText())
         self._fit_to_screen(content, bottom)
 
@@ -266,6 +263,20 @@ class NewBotDialog(QDialog):
         self._add_row("pair", QLabel("&Pair"), self.pair_combo)
         self.pair_combo.setAccessibleName("Pair")
         self.pair_combo.setToolTip("The spot pair the bot trades: it buys the base with the quote.")
+
+        self.strategy_combo = QComboBox()
+        self.strategy_combo.setObjectName("strategyCombo")
+        for kind, text in STRATEGIES:
+            self.strategy_combo.addItem(text, kind.value)
+        self.strategy_combo.setAccessibleName("Strategy")
+        self.strategy_combo.setToolTip(
+            "DCA: buys, then buys more as the price falls, and sells the whole deal at a take profit. "
+            "Grid: keeps buys below the price and sells above it between a lower and an upper price."
+        )
+        self.strategy_combo.currentIndexChanged.connect(self._on_strategy_changed)
+        strategy_label = QLabel("&Strategy")
+        strategy_label.setBuddy(self.strategy_combo)
+        self._form.addRow(strategy_label, self.strategy_combo)
 
     def _title_label(self, name: str) -> QLabel:
         return QLabel(field_label(DcaParams, name))
@@ -398,8 +409,24 @@ class NewBotDialog(QDialog):
         view.setMinimumHeight(chrome + 6 * row_height)
         view.setMaximumHeight(chrome + max(6, self.ladder_model.rowCount()) * row_height)
 
+    def _align_grid_labels(self) -> None:
+        """The grid form's labels as wide as the bot rows' labels, so both columns line up."""
+        bot_labels = [
+            w
+            for i in range(self._dca_rows.start)
+            if (item := self._form.itemAt(i, QFormLayout.ItemRole.LabelRole)) is not None
+            and isinstance(w := item.widget(), QLabel)
+        ]
+        labels = bot_labels + self.grid_form.labels
+        width = max(label.sizeHint().width() for label in labels)
+        for label in labels:
+            label.setMinimumWidth(width)
+        grid_layout = self.grid_form.fields.form
+        grid_layout.setHorizontalSpacing(self._form.horizontalSpacing())
+        grid_layout.setVerticalSpacing(self._form.verticalSpacing())
+
     def _set_tab_order(self) -> None:
-        chain: list[QWidget] = [self.name_edit, self.pair_combo]
+        chain: list[QWidget] = [self.name_edit, self.pair_combo, self.strategy_combo]
         order = [
             "base_order_size",
             "safety_order_size",
@@ -414,6 +441,7 @@ class NewBotDialog(QDialog):
         chain += [self.inputs[n] for n in order]
         chain += [self.stop_loss_check, self.inputs["stop_loss_pct"]]
         chain += [self.inputs["cooldown_seconds"], self.inputs["max_active_deals"], self.ladder_view]
+        chain += self.grid_form.tab_chain
         chain += [self.ok_button, self.buttons.button(QDialogButtonBox.StandardButton.Cancel)]
         for first, second in pairwise(chain):
             QWidget.setTabOrder(first, second)
@@ -427,7 +455,7 @@ class NewBotDialog(QDialog):
         scrollbar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         return columns + 2 * view.frameWidth() + scrollbar
 
-    def _fit_to_screen(self, content: QWidget, bottom: QHBoxLayout) -> None:
+    def _fit_to_screen(self, content: QWidget, bottom: QHBoxLayout, grow_only: bool = False) -> None:
         """Big enough to show everything at once when the screen allows; the scroll area does the rest."""
         want = content.sizeHint()
         outer = self.layout()
@@ -453,6 +481,8 @@ class NewBotDialog(QDialog):
             room = screen.availableGeometry()
             width = min(width, int(room.width() * 0.92))
             height = min(height, int(room.height() * 0.9))
+        if grow_only:
+            width, height = max(width, self.width()), max(height, self.height())
         self.resize(width, height)
 
     # -- reading the settings -------------------------------------------------------------------------
@@ -508,13 +538,42 @@ class NewBotDialog(QDialog):
 
     # -- reacting -------------------------------------------------------------------------------------
     def _on_pair_changed(self, pair: str) -> None:
-        if self.name_edit.text().strip() in ("", self._auto_name):
-            self._auto_name = f"DCA {pair}" if pair else ""
-            self.name_edit.setText(self._auto_name)
+        self._follow_name()
         market = self._markets.get(pair)
         for label in self._unit_labels:
             label.setText(market.quote if market is not None else "")
+        self.grid_form.set_units(market)
         self._revalidate()
+
+    def _follow_name(self) -> None:
+        """The name says the strategy and the pair until the person types one."""
+        pair = self.pair
+        if self.name_edit.text().strip() in ("", self._auto_name):
+            self._auto_name = f"{NAME_PREFIX[self.current_strategy]} {pair}" if pair else ""
+            self.name_edit.setText(self._auto_name)
+
+    @property
+    def current_strategy(self) -> StrategyKind:
+        return StrategyKind(self.strategy_combo.currentData())
+
+    def _on_strategy_changed(self) -> None:
+        self._show_strategy()
+        self._follow_name()
+        self._revalidate()
+        if not self._building:
+            self._fit_to_screen(self._content, self._bottom, grow_only=True)
+
+    def _show_strategy(self) -> None:
+        """Only the chosen strategy's settings and preview; the DCA sentences come back with its checks."""
+        grid = self.current_strategy is StrategyKind.GRID
+        self.setWindowTitle(TITLES[self.current_strategy])
+        error_rows = set(self._error_rows.values())
+        for row in self._dca_rows:
+            if grid or row not in error_rows:
+                self._form.setRowVisible(row, not grid)
+        self._form.setRowVisible(self._grid_row, grid)
+        self._preview_panel.setVisible(not grid)
+        self.grid_form.preview_panel.setVisible(grid)
 
     def _on_toggles(self) -> None:
         self.inputs["trailing_deviation_pct"].setEnabled(self.trailing_check.isChecked())
@@ -525,14 +584,22 @@ class NewBotDialog(QDialog):
         """Read the pair's price and the free balance again (the window calls this on new tickers)."""
         self._revalidate()
 
-    def _revalidate(self) -> None:
-        if self._building:
-            return
-        params, errors = self._read_params()
+    def _bot_errors(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
         if not self.name_edit.text().strip():
             errors["name"] = "Name is required: it is how the bot is listed in Bots and Deals."
         if not self.pair:
             errors["pair"] = "Choose a pair."
+        return errors
+
+    def _revalidate(self) -> None:
+        if self._building:
+            return
+        if self.current_strategy is StrategyKind.GRID:
+            self._revalidate_grid()
+            return
+        params, errors = self._read_params()
+        errors.update(self._bot_errors())
         self._show_field_errors(errors)
         self._valid_params = params
         market = self.market
@@ -544,6 +611,25 @@ class NewBotDialog(QDialog):
         self._ready = not errors and preview is not None and not preview.problems and balance_problem is None
         self.ok_button.setEnabled(self._ready)
         self._show_summary(errors, params, market, preview, preview_error, balance_problem)
+
+    def _revalidate_grid(self) -> None:
+        errors = self._bot_errors()
+        self._show_field_errors(errors)
+        market = self.market
+        price = self._price_of(self.pair) if self.pair else None
+        self.grid_form.follow_pair(self.pair, market, price)
+        result = self.grid_form.check(market, price, self._free_balance_of)
+        self._ready = not errors and result.ready
+        self.ok_button.setEnabled(self._ready)
+        if errors:
+            titles = ["Name" if n == "name" else "Pair" for n in errors]
+            titles += [field_label(GridParams, n) for n in result.errors]
+            count = "1 setting needs" if len(titles) == 1 else f"{len(titles)} settings need"
+            text = f"{count} fixing before the bot can start: {', '.join(titles)}."
+        else:
+            text = self.grid_form.summary(result, market, self.pair)
+        self.summary_label.setText(text)
+        self.summary_label.setStyleSheet("" if self._ready else f"color: {self._error_colour()};")
 
     def _make_preview(
         self, params: DcaParams | None, market: Market | None, price: Decimal | None
@@ -559,8 +645,7 @@ class NewBotDialog(QDialog):
 
     # -- showing --------------------------------------------------------------------------------------
     def _error_colour(self) -> str:
-        dark = self.palette().color(QPalette.ColorRole.Window).lightness() < 128
-        return "#ff7b72" if dark else "#cf222e"
+        return error_colour(self)
 
     def _show_field_errors(self, errors: dict[str, str]) -> None:
         colour = self._error_colour()
@@ -711,9 +796,12 @@ class NewBotDialog(QDialog):
     # -- result ---------------------------------------------------------------------------------------
     def accept(self) -> None:
         self._revalidate()
-        if not self._ready or self._valid_params is None:
+        strategy = self.current_strategy
+        params = self._valid_params if strategy is StrategyKind.DCA else self.grid_form.check_result.params
+        if not self._ready or params is None:
             return
         self.bot_name = self.name_edit.text().strip()
         self.symbol = self.pair
-        self.params = self._valid_params
+        self.strategy = strategy
+        self.params = params
         super().accept()

@@ -344,9 +344,10 @@ def test_tab_order_follows_the_form(make_dialog, qtbot) -> None:
         if QApplication.focusWidget() is dialog.name_edit:
             break
     names = [w.objectName() for w in order]
-    assert names[:10] == [
+    assert names[:11] == [
         "botName",
         "pairCombo",
+        "strategyCombo",
         "base_order_size",
         "safety_order_size",
         "max_safety_orders",

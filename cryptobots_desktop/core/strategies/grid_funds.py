@@ -8,11 +8,18 @@ Base already in the account is not used: the grid trades only what it bought.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.strategies.grid import GridPreview
-from cryptobots_desktop.core.strategies.validation import fmt_number, fmt_quote
+from cryptobots_desktop.core.strategies.validation import fmt_number
+
+CENT = Decimal("0.01")
+
+
+def _money(value: Decimal) -> str:
+    """Cents, half up, as the dialog's figures read (``93.37``); values under 1 keep their digits."""
+    return format(value.quantize(CENT, ROUND_HALF_UP), "f") if abs(value) >= 1 else fmt_number(value)
 
 
 def grid_funds_needed(preview: GridPreview) -> Decimal:
@@ -26,12 +33,12 @@ def grid_balance_problem(preview: GridPreview, market: Market, free_quote: Decim
     if needed <= free_quote:
         return None
     quote, base = market.quote, market.base
-    parts = [f"{fmt_quote(preview.quote_for_buys)} {quote} for the buy orders"]
+    parts = [f"{_money(preview.quote_for_buys)} {quote} for the buy orders"]
     if preview.base_for_sells > 0:
-        value, sells = fmt_quote(preview.base_for_sells_value), fmt_number(preview.base_for_sells)
+        value, sells = _money(preview.base_for_sells_value), fmt_number(preview.base_for_sells)
         parts.append(f"{value} {quote} to buy the {sells} {base} its sell orders sell")
     return (
-        f"The grid needs about {fmt_quote(needed)} {quote} ({' and '.join(parts)}), but only "
-        f"{fmt_quote(free_quote)} {quote} is free: {fmt_quote(needed - free_quote)} {quote} short. "
+        f"The grid needs about {_money(needed)} {quote} ({' and '.join(parts)}), but only "
+        f"{_money(free_quote)} {quote} is free: {_money(needed - free_quote)} {quote} short. "
         "Add funds, or lower the amount per level or the number of levels."
     )
