@@ -59,12 +59,14 @@ def _round_to(value: Decimal, step: Decimal, rounding: str = ROUND_HALF_UP) -> D
 def grid_defaults(market: Market, price: Decimal) -> dict[str, str]:
     """Settings that trade around ``price``: ±5 %, 10 levels, about twice the smallest order per level.
 
-    Prices are rounded to about four significant digits (never finer than the tick), the amount up to two
-    significant digits (never finer than the lot step).
+    The lower price and the step between arithmetic levels are rounded to about four significant digits of
+    the price (never finer than the tick), the amount up to two significant digits (never finer than the
+    lot step).
     """
     nice = max(market.price_tick, Decimal(10) ** (math.floor(math.log10(price)) - 3))
     lower = _round_to(price * (1 - DEFAULT_RANGE), nice)
-    upper = _round_to(price * (1 + DEFAULT_RANGE), nice)
+    step = _round_to((price * (1 + DEFAULT_RANGE) - lower) / (DEFAULT_LEVELS - 1), nice)
+    upper = lower + step * (DEFAULT_LEVELS - 1)  # round steps: arithmetic levels read as round prices
     smallest = max(market.min_amount, market.min_notional / lower)
     amount = smallest * MIN_ORDER_MULTIPLE
     two_digits = Decimal(10) ** (math.floor(math.log10(amount)) - 1)

@@ -58,8 +58,8 @@ def test_grid_defaults_sit_around_the_price_with_their_levels_and_funds(
     assert dialog.name_edit.text() == "Grid BTC/USDT"
     assert form.settings.isVisible() and form.preview_panel.isVisible()
     assert not dialog.ladder_view.isVisible() and not edit(dialog, "base_order_size").isVisible()
-    # ±5 % of 27,000 at four significant digits; 10 levels; 2 × the smallest order (5 USDT / 25,650 ->
-    # 0.000195 BTC), up to two significant digits
+    # ±5 % of 27,000 at four significant digits, levels 300 apart; 10 levels; 2 × the smallest order
+    # (5 USDT / 25,650 -> 0.000195 BTC), up to two significant digits
     assert edit(dialog, "lower_price").text() == "25650" and edit(dialog, "upper_price").text() == "28350"
     assert levels_spin(dialog).value() == 10
     assert dialog.findChild(QComboBox, "spacing").currentData() == "arithmetic"
@@ -182,7 +182,7 @@ def test_defaults_wait_for_the_price_and_follow_the_pair_until_typed(make_grid, 
 
     dialog.pair_combo.setCurrentText("ETH/BTC")  # untouched: the defaults follow the pair
     assert dialog.name_edit.text() == "Grid ETH/BTC"
-    assert (edit(dialog, "lower_price").text(), edit(dialog, "upper_price").text()) == ("0.06186", "0.06838")
+    assert (edit(dialog, "lower_price").text(), edit(dialog, "upper_price").text()) == ("0.06186", "0.06834")
     assert edit(dialog, "amount_per_level").text() == "0.0033"  # 2 × 0.0001 BTC / 0.06186, two digits up
     assert dialog.findChild(QLabel, "upper_priceUnit").text() == "BTC"
     assert dialog.findChild(QLabel, "amount_per_levelUnit").text() == "ETH"
