@@ -285,3 +285,38 @@ def test_changes_restore_an_identical_engine(rules_2024: dict[str, MarketRules])
     (f,) = r.advance("BTC/USDT", Decimal("28000"), Decimal("29500"), T0 + 60_000, Decimal("0.4"), T0 + 60_001)
     assert f.trade_id == "3"
     assert r.place(market(BUY, "0.01", "m2"), Decimal("30000"), T0).exchange_order_id == "3"
+
+
+def test_open_orders_follow_placing_filling_and_canceling_on_every_pair(
+    rules_2024: dict[str, MarketRules],
+) -> None:
+    e = engine(rules_2024, participation="1", USDT="100000", BTC="1", ETH="10")
+    e.place(limit(BUY, "0.01", "29000", "b1"), Decimal("30000"), T0)
+    e.place(limit(SELL, "1", "2100", "e1", "ETH/USDT"), Decimal("2000"), T0)
+    e.place(limit(SELL, "0.01", "31000", "s1"), Decimal("30000"), T0)
+    e.place(limit(BUY, "0.01", "28000", "b2"), Decimal("30000"), T0)
+    e.place(market(BUY, "0.01", "m1"), Decimal("30000"), T0)  # fills at once: never open
+    assert [o.client_order_id for o in e.open_orders()] == ["b1", "e1", "s1", "b2"]  # oldest first
+    assert [o.client_order_id for o in e.open_orders("BTC/USDT")] == ["b1", "s1", "b2"]
+    assert e.open_symbols() == {"BTC/USDT", "ETH/USDT"}
+
+    # a segment between the highest buy and the lowest sell reaches nothing, until a higher buy rests
+    assert e.advance("BTC/USDT", Decimal("29000.01"), Decimal("30999.99"), T0, Decimal(10), T0 + 1) == []
+    e.place(limit(BUY, "0.01", "29500", "b3"), Decimal("30000"), T0)
+    (f,) = e.advance("BTC/USDT", Decimal("29400"), Decimal("30999.99"), T0, Decimal(10), T0 + 1)
+    assert f.client_order_id == "b3"
+    # one down to the highest buy fills it; then the next buy is the highest
+    (f,) = e.advance("BTC/USDT", Decimal("29000"), Decimal("30000"), T0, Decimal(10), T0 + 2)
+    assert f.client_order_id == "b1"
+    assert e.advance("BTC/USDT", Decimal("28500"), Decimal("30000"), T0, Decimal(10), T0 + 3) == []
+    (f,) = e.advance("BTC/USDT", Decimal("27000"), Decimal("30000"), T0, Decimal(10), T0 + 4)
+    assert f.client_order_id == "b2"
+    e.cancel("BTC/USDT", "s1", T0 + 5)
+    assert e.advance("BTC/USDT", Decimal("20000"), Decimal("40000"), T0, Decimal(10), T0 + 6) == []
+    assert [o.client_order_id for o in e.open_orders()] == ["e1"] and e.open_symbols() == {"ETH/USDT"}
+
+    e.place(limit(SELL, "0.01", "32000", "s2"), Decimal("30000"), T0 + 7)
+    r = MatchingEngine.restore(rules_2024, e.balances().values(), e.take_changes().orders, Decimal("1"))
+    assert [o.client_order_id for o in r.open_orders()] == ["e1", "s2"]
+    (f,) = r.advance("BTC/USDT", Decimal("30000"), Decimal("32000"), T0 + 60_000, Decimal(10), T0 + 60_001)
+    assert f.client_order_id == "s2" and r.open_symbols() == {"ETH/USDT"}

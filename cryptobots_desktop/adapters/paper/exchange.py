@@ -11,7 +11,7 @@ from pathlib import Path
 from cryptobots_desktop.core.balances import Balance
 from cryptobots_desktop.core.errors import CryptobotsError, ExchangeError, MarketDataUnavailable, UnknownPair
 from cryptobots_desktop.core.market import Candle, Market, Ticker
-from cryptobots_desktop.core.orders import Fill, Order, OrderRequest, OrderSide
+from cryptobots_desktop.core.orders import Fill, Order, OrderRequest
 from cryptobots_desktop.core.replay import ReplaySpeed
 
 from .candles import CandleSeries
@@ -270,16 +270,13 @@ class PaperExchange:
         low: Decimal | None,
         high: Decimal | None,
     ) -> int | None:
+        top_buy, bottom_sell = self._engine.reach(symbol)
         buy = None if low is None else float(low)
         sell = None if high is None else float(high)
-        for order in self._engine.open_orders(symbol):
-            if order.price is None:
-                continue
-            level = float(order.price)
-            if order.side is OrderSide.BUY:
-                buy = level if buy is None else max(buy, level)
-            else:
-                sell = level if sell is None else min(sell, level)
+        if top_buy is not None:
+            buy = float(top_buy) if buy is None else max(buy, float(top_buy))
+        if bottom_sell is not None:
+            sell = float(bottom_sell) if sell is None else min(sell, float(bottom_sell))
         if buy is None and sell is None:
             return None
         start = max(minutes.index_at_or_before(from_ms), 0)
@@ -325,8 +322,13 @@ class PaperExchange:
         if now > self._synced_ms:
             for symbol in sorted(self._engine.open_symbols()):
                 minutes = await self._series(symbol, "1m")
+                # the path is walked only from the first candle that may reach a resting order: before it,
+                # matching changes nothing (the common case: one quick look at the float columns)
+                touch = self._first_touch(minutes, symbol, self._synced_ms, now, None, None)
+                if touch is None:
+                    continue
                 tick = self._market(symbol).price_tick
-                for seg in path_segments(minutes, self._synced_ms, now, tick):
+                for seg in path_segments(minutes, max(self._synced_ms, touch), now, tick):
                     self._engine.advance(symbol, seg.low, seg.high, seg.candle_ts, seg.volume, seg.end_ms)
             self._synced_ms = now
         await self._save(only_if_due=True)

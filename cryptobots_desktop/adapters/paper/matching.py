@@ -127,6 +127,9 @@ class MatchingEngine:
         self._free: dict[str, Decimal] = {a: Decimal(v) for a, v in balances.items()}
         self._used: dict[str, Decimal] = dict.fromkeys(self._free, Decimal(0))
         self._orders: dict[str, _OrderState] = {}
+        # the open orders of each symbol, oldest first, and the highest buy / lowest sell among them
+        self._open: dict[str, dict[str, _OrderState]] = {}
+        self._reach: dict[str, tuple[Decimal | None, Decimal | None]] = {}
         self._next_order = 1
         self._next_trade = 1
         self._dirty_orders: set[str] = set(self._orders)
@@ -147,7 +150,7 @@ class MatchingEngine:
             engine._free[b.asset], engine._used[b.asset] = b.free, b.used
         for stored in sorted(orders, key=lambda s: int(s.order.exchange_order_id)):
             o = stored.order
-            engine._orders[o.client_order_id] = _OrderState(
+            state = _OrderState(
                 o.exchange_order_id,
                 o.client_order_id,
                 o.symbol,
@@ -162,6 +165,8 @@ class MatchingEngine:
                 stored.cap_ts,
                 stored.cap_used,
             )
+            engine._orders[o.client_order_id] = state
+            engine._track(state)
             engine._next_order = max(engine._next_order, int(o.exchange_order_id) + 1)
             for f in o.fills:
                 engine._next_trade = max(engine._next_trade, int(f.trade_id) + 1)
@@ -190,7 +195,23 @@ class MatchingEngine:
 
     def open_symbols(self) -> set[str]:
         """Symbols that have at least one open order."""
-        return {o.symbol for o in self._open_states(None)}
+        return {symbol for symbol, by_symbol in self._open.items() if by_symbol}
+
+    def reach(self, symbol: str) -> tuple[Decimal | None, Decimal | None]:
+        """The highest resting buy and the lowest resting sell price of ``symbol`` (None: no such order)."""
+        reach = self._reach.get(symbol)
+        if reach is None:
+            top_buy: Decimal | None = None
+            bottom_sell: Decimal | None = None
+            for o in self._open.get(symbol, {}).values():
+                if o.price is None:
+                    continue
+                if o.side is OrderSide.BUY:
+                    top_buy = o.price if top_buy is None else max(top_buy, o.price)
+                else:
+                    bottom_sell = o.price if bottom_sell is None else min(bottom_sell, o.price)
+            reach = self._reach[symbol] = (top_buy, bottom_sell)
+        return reach
 
     def fills(self) -> list[Fill]:
         """Every fill so far, in order."""
@@ -255,6 +276,7 @@ class MatchingEngine:
         )
         self._next_order += 1
         self._orders[cid] = state
+        self._track(state)
         self._dirty_orders.add(cid)
         if taker:
             self._execute(state, market, amount, price_now, ts_ms, is_maker=False)
@@ -288,6 +310,7 @@ class MatchingEngine:
         else:
             self._move(market.base, remaining, to_used=False)
         state.status = OrderStatus.CANCELED
+        self._track(state)
         state.updated_ms = ts_ms
         self._dirty_orders.add(client_order_id)
         return state.snapshot()
@@ -303,6 +326,9 @@ class MatchingEngine:
         market = self._rules[symbol].market
         cap = self._participation * volume
         new: list[Fill] = []
+        top_buy, bottom_sell = self.reach(symbol)
+        if (top_buy is None or low > top_buy) and (bottom_sell is None or high < bottom_sell):
+            return new  # the segment reaches no resting order (the common case)
         for state in self._open_states(symbol):
             price = state.price
             if price is None:
@@ -339,11 +365,20 @@ class MatchingEngine:
     # --- internals -----------------------------------------------------------------------------
 
     def _open_states(self, symbol: str | None) -> list[_OrderState]:
-        return [
-            o
-            for o in self._orders.values()
-            if o.status is OrderStatus.OPEN and (symbol is None or o.symbol == symbol)
-        ]
+        """Open orders (of one symbol, or all), oldest first."""
+        if symbol is not None:
+            return list(self._open.get(symbol, {}).values())
+        states = [o for by_symbol in self._open.values() for o in by_symbol.values()]
+        return sorted(states, key=lambda o: int(o.exchange_order_id))
+
+    def _track(self, state: _OrderState) -> None:
+        """Keep the index of open orders in step with ``state``'s status (call on every status change)."""
+        by_symbol = self._open.setdefault(state.symbol, {})
+        if state.status is OrderStatus.OPEN:
+            by_symbol[state.client_order_id] = state
+        else:
+            by_symbol.pop(state.client_order_id, None)
+        self._reach.pop(state.symbol, None)
 
     def _balance(self, asset: str) -> Balance:
         return Balance(asset, self._free.get(asset, Decimal(0)), self._used.get(asset, Decimal(0)))
@@ -398,6 +433,7 @@ class MatchingEngine:
         state.updated_ms = ts_ms
         if state.filled >= state.amount:
             state.status = OrderStatus.FILLED
+            self._track(state)
         self._dirty_orders.add(state.client_order_id)
         self._new_fills.append(fill)
         return fill
