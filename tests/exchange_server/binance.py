@@ -166,7 +166,7 @@ class BinanceApi:
 
     async def params(self, request: web.Request) -> dict[str, str]:
         params = dict(request.query.items())
-        if request.method in ("POST", "PUT") and request.can_read_body:
+        if request.method in ("POST", "PUT") and request.body_exists:
             form = await request.post()
             params.update({k: str(v) for k, v in form.items()})
         return params

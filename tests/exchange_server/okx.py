@@ -58,6 +58,14 @@ def failed(code: str, msg: str) -> ApiError:
     return ApiError(200, {"code": code, "msg": msg, "data": []})
 
 
+class OrderFailure(Exception):
+    """One order refused: its ``sCode``/``sMsg``."""
+
+    def __init__(self, cl_ord_id: str, code: str, msg: str) -> None:
+        super().__init__(f"{code} {msg}")
+        self.cl_ord_id, self.code, self.msg = cl_ord_id, code, msg
+
+
 @dataclass(slots=True)
 class OkxOrderInfo:
     ord_id: str
@@ -82,7 +90,9 @@ class OkxApi:
         get("/api/v5/market/tickers", self.tickers)
         get("/api/v5/account/balance", self.balance)
         get("/api/v5/account/config", self.account_config)
+        get("/api/v5/asset/currencies", self.currencies)
         post("/api/v5/trade/order", self.place_order)
+        post("/api/v5/trade/batch-orders", self.batch_orders)
         get("/api/v5/trade/order", self.get_order)
         post("/api/v5/trade/cancel-order", self.cancel_order)
         get("/api/v5/trade/orders-pending", self.orders_pending)
@@ -299,6 +309,24 @@ class OkxApi:
             ]
         )
 
+    async def currencies(self, request: web.Request) -> web.Response:
+        """Signed, like OKX's: ccxt calls it inside ``load_markets`` when it has keys."""
+        await self.signed(request)
+        assets = sorted({a for m in self.account.markets.values() for a in (m.base, m.quote)})
+        withdraw = bool(self.server.restrictions.get("enableWithdrawals", False))
+        return self.ok(
+            [
+                {
+                    "ccy": asset, "name": asset, "chain": f"{asset}-{asset}", "canDep": True,
+                    "canWd": withdraw, "canInternal": True, "minWd": "0.0001", "maxWd": "1000000",
+                    "wdTickSz": "8", "fee": "0.0001", "minFee": "0.0001", "maxFee": "0.0001", "mainNet": True,
+                    "needTag": False,
+                    "minDepArrivalConfirm": "1", "minWdUnlockConfirm": "1", "logoLink": "",
+                }
+                for asset in assets
+            ]
+        )  # fmt: skip
+
     async def account_config(self, request: web.Request) -> web.Response:
         await self.signed(request)
         r = self.server.restrictions
@@ -366,31 +394,64 @@ class OkxApi:
             },
         )
 
-    async def place_order(self, request: web.Request) -> web.Response:
+    async def _body_json(self, request: web.Request) -> Any:
         body = await self.signed(request, trade=True)
         try:
-            data = json.loads(body or "{}")
+            return json.loads(body or "null")
         except ValueError:
             raise failed("50002", "Invalid request body") from None
+
+    def _envelope(self, rows: list[dict[str, Any]]) -> web.Response:
+        """OKX's answer to order placement: code 0 (all placed), 1 (none) or 2 (some), per-order sCode."""
+        placed = sum(1 for r in rows if r["sCode"] == "0")
+        code = "0" if placed == len(rows) else "1" if placed == 0 else "2"
+        msg = {"0": "", "1": "All operations failed", "2": "Bulk operation partially succeeded"}[code]
+        now = str(self.server.server_time_ms())
+        return json_response({"code": code, "msg": msg, "data": rows, "inTime": now, "outTime": now})
+
+    async def place_order(self, request: web.Request) -> web.Response:
+        data = await self._body_json(request)
         if not isinstance(data, dict):
             raise failed("50000", "Body for POST request cannot be empty.")
+        return self._envelope([await self._place_row(data)])
+
+    async def batch_orders(self, request: web.Request) -> web.Response:
+        """What ccxt's ``create_order`` uses by default (``options['createOrder']``)."""
+        data = await self._body_json(request)
+        if not isinstance(data, list) or not data:
+            raise failed("50000", "Body for POST request cannot be empty.")
+        return self._envelope(
+            [await self._place_row(item if isinstance(item, dict) else {}) for item in data]
+        )
+
+    async def _place_row(self, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return await self._place_one(data)
+        except OrderFailure as failure:
+            now = str(self.server.server_time_ms())
+            return {
+                "clOrdId": failure.cl_ord_id, "ordId": "", "sCode": failure.code, "sMsg": failure.msg,
+                "tag": "", "ts": now,
+            }  # fmt: skip
+
+    async def _place_one(self, data: dict[str, Any]) -> dict[str, Any]:
         cid = str(data.get("clOrdId", "") or "")
         if cid and not CL_ORD_ID_RE.match(cid):
-            raise self._fail_order(cid, "51000", "Parameter clOrdId error")
+            raise OrderFailure(cid, "51000", "Parameter clOrdId error")
         market = self._market_or_fail(data.get("instId"), cid)
         if data.get("tdMode", "cash") != "cash":
-            raise self._fail_order(cid, "51000", "Parameter tdMode error")
+            raise OrderFailure(cid, "51000", "Parameter tdMode error")
         side_text, ord_type = data.get("side"), data.get("ordType")
         if side_text not in ("buy", "sell"):
-            raise self._fail_order(cid, "51000", "Parameter side error")
+            raise OrderFailure(cid, "51000", "Parameter side error")
         if ord_type not in ("limit", "market", "post_only"):
-            raise self._fail_order(cid, "51000", "Parameter ordType error")
+            raise OrderFailure(cid, "51000", "Parameter ordType error")
         side = OrderSide.BUY if side_text == "buy" else OrderSide.SELL
         try:
             sz = Decimal(str(data.get("sz", "")))
             px = Decimal(str(data["px"])) if ord_type != "market" else None
         except (InvalidOperation, KeyError):
-            raise self._fail_order(
+            raise OrderFailure(
                 cid, "51000", "Parameter sz error" if "px" in data else "Parameter px error"
             ) from None
         tgt_ccy = str(
@@ -403,55 +464,40 @@ class OkxApi:
         if ord_type == "market" and tgt_ccy == "quote_ccy":
             amount = quantize_to_step(sz / last, market.amount_step, ROUND_DOWN)
         if px is not None and px % market.price_tick != 0:
-            raise self._fail_order(cid, "51000", "Parameter px error")
+            raise OrderFailure(cid, "51000", "Parameter px error")
         if amount % market.amount_step != 0:
-            raise self._fail_order(cid, "51121", "Order quantity must be a multiple of the lot size.")
+            raise OrderFailure(cid, "51121", "Order quantity must be a multiple of the lot size.")
         if (
             ord_type == "post_only"
             and px is not None
             and ((side is OrderSide.BUY and px >= last) or (side is OrderSide.SELL and px <= last))
         ):
-            raise self._fail_order(cid, "51024", "Post only order would be executed immediately.")
+            raise OrderFailure(cid, "51024", "Post only order would be executed immediately.")
         engine_cid = cid or f"okxauto{len(self.orders) + 1}x{self.server.server_time_ms()}"
         if amount <= 0:
-            raise self._fail_order(cid, "51020", "Your order should meet or exceed the minimum order amount.")
+            raise OrderFailure(cid, "51020", "Your order should meet or exceed the minimum order amount.")
         try:
             kind = OrderType.MARKET if ord_type == "market" else OrderType.LIMIT
             req = OrderRequest(market.symbol, side, kind, amount, engine_cid, px)
             order = await account.create_order(req)
         except ValueError:
-            raise self._fail_order(cid, "51000", "Parameter sz error") from None
+            raise OrderFailure(cid, "51000", "Parameter sz error") from None
         except ExchangeError as error:
-            raise self._fail_order(cid, *self._order_error(error, market, side)) from None
+            raise OrderFailure(cid, *self._order_error(error, market, side)) from None
         info = OkxOrderInfo(
             order.exchange_order_id, engine_cid, cid, ord_type, tgt_ccy, str(data.get("tag", ""))
         )
         self._remember(info)
-        now = str(self.server.server_time_ms())
-        return json_response(
-            {
-                "code": "0",
-                "msg": "",
-                "data": [
-                    {
-                        "clOrdId": cid,
-                        "ordId": order.exchange_order_id,
-                        "tag": info.tag,
-                        "ts": now,
-                        "sCode": "0",
-                        "sMsg": "Order placed",
-                    }
-                ],
-                "inTime": now,
-                "outTime": now,
-            }
-        )
+        return {
+            "clOrdId": cid, "ordId": order.exchange_order_id, "tag": info.tag,
+            "ts": str(self.server.server_time_ms()), "sCode": "0", "sMsg": "Order placed",
+        }  # fmt: skip
 
     def _market_or_fail(self, inst_id: Any, cid: str) -> Market:
         try:
             return self.market(str(inst_id or ""))
         except ApiError:
-            raise self._fail_order(cid, "51001", "Instrument ID does not exist.") from None
+            raise OrderFailure(cid, "51001", "Instrument ID does not exist.") from None
 
     def _find(self, params: Mapping[str, Any]) -> OkxOrderInfo | None:
         ord_id, cid = str(params.get("ordId") or ""), str(params.get("clOrdId") or "")

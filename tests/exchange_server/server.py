@@ -357,6 +357,7 @@ class ExchangeServer:
             except (ValueError, KeyError, TypeError) as exc:
                 return json_response({"error": str(exc)}, 400)
         okx = request.path.startswith("/api/v5/")
+        await request.read()  # the whole body now: a client that gives up while we delay loses nothing sent
         now = time.time()
         hits = self.faults.take(request.method, request.path)
         for fault in hits:
@@ -389,10 +390,12 @@ class ExchangeServer:
             return web.Response(
                 status=fault.status, body=body.encode(), content_type=content_type.split(";")[0]
             )
+        note = ""
         try:
             response = await handler(request)
         except ApiError as err:
             response = err.response()
+            note = str(err.body.get("msg", ""))
         except web.HTTPException as exc:
             if exc.status == 404:
                 log.warning("unknown path %s %s", request.method, request.path_qs)
@@ -409,7 +412,7 @@ class ExchangeServer:
             )
         if not okx:
             response.headers["X-MBX-USED-WEIGHT-1M"] = str(self.limiter.used_weight())
-        self.record(request, response.status)
+        self.record(request, response.status, note)
         return response
 
     async def _drop(self, request: web.Request) -> web.StreamResponse:
