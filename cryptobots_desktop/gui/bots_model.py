@@ -28,20 +28,22 @@ class BotsModel(RecordTableModel[BotUpdated]):
 
     def display(self, row: BotUpdated, col: int) -> str:
         b = row.bot
+        if col == 0:
+            return b.name
+        if col == 1:
+            return "Paper" if b.account_id == "paper" else b.account_id
+        if col == 2:
+            return ", ".join(b.symbols)
+        if col == 3:
+            return b.strategy.value.upper()
         if col == 4:
             text = STATUS_TEXT[b.status]
             return f"{text}: {b.error}" if b.status is BotStatus.ERROR and b.error else text
-        values = (
-            b.name,
-            "Paper" if b.account_id == "paper" else b.account_id,
-            ", ".join(b.symbols),
-            b.strategy.value.upper(),
-            "",
-            str(row.open_deals),
-            str(row.closed_deals),
-            f"{fmt_signed(row.realised_pnl)} {b.symbols[0].split('/')[1]}",
-        )
-        return values[col]
+        if col == 5:
+            return str(row.open_deals)
+        if col == 6:
+            return str(row.closed_deals)
+        return f"{fmt_signed(row.realised_pnl)} {b.symbols[0].split('/')[1]}"
 
     def sort_value(self, row: BotUpdated, col: int) -> Any:
         if col == 7:

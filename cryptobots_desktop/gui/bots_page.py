@@ -1,12 +1,18 @@
-"""Bots: every bot with its status and profit; New bot, Start, Pause, Stop."""
+"""Bots: every bot with its status and profit; New bot, Start, Pause, Stop.
+
+The engine's updates are coalesced: the latest of each bot reaches the table at most every ``FLUSH_MS``
+(and at once when the page shows or a bot's status changes), in one change, however many came in between.
+"""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from cryptobots_desktop.core.bots import BotStatus
 from cryptobots_desktop.engine.events import BotUpdated
+from cryptobots_desktop.gui.batching import Throttle
 from cryptobots_desktop.gui.bots_model import BotsModel
 from cryptobots_desktop.gui.table_view import make_table, selected_source_row
 
@@ -48,12 +54,29 @@ class BotsPage(QWidget):
         layout.addWidget(self.empty_label)
         layout.addWidget(self.view, 1)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._bots: dict[str, BotUpdated] = {}  # the latest of each bot, not yet shown
+        self._throttle = Throttle(self.flush, parent=self)
         self._update_buttons()
 
     def on_bot(self, event: BotUpdated) -> None:
-        self.model.upsert(event)
-        self.empty_label.setVisible(self.model.rowCount() == 0)
-        self._update_buttons()
+        self._bots[event.bot.bot_id] = event
+        shown = self.model.get(event.bot.bot_id)
+        if shown is not None and shown.bot.status is not event.bot.status:
+            self.flush()  # a status change (a person's start/pause/stop, an error) shows at once
+        else:
+            self._throttle.request()
+
+    def flush(self) -> None:
+        """Show the bots' updates received since the last flush, in one change."""
+        self._throttle.cancel()
+        bots, self._bots = self._bots, {}
+        if bots:
+            self.model.upsert_many(bots.values())
+            self._update_buttons()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.flush()
+        super().showEvent(event)
 
     def selected_bot(self) -> BotUpdated | None:
         row = selected_source_row(self.view)

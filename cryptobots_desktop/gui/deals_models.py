@@ -26,6 +26,9 @@ def fmt_age(ms: int) -> str:
     return f"{days}d {hours}h" if days else f"{hours}h {mins:02d}m"
 
 
+PRICE_COLUMN = 4  # the open deals' columns from "Price now" on move with the prices and the time
+
+
 class OpenDealsModel(RecordTableModel[DealUpdated]):
     HEADERS = (
         "Bot",
@@ -56,25 +59,31 @@ class OpenDealsModel(RecordTableModel[DealUpdated]):
         return row.deal.total_pnl(price), row.deal.total_pnl_pct(price)
 
     def display(self, row: DealUpdated, col: int) -> str:
-        r, d = row.record, row.deal
-        dec = self.price_decimals(r.symbol)
-        price = self.prices.get(r.symbol)
-        pnl, pct = self.pnl(row)
-        avg = d.average_entry_price if d is not None else None
-        age = "" if self.now_ms is None else fmt_age(self.now_ms - r.opened_ms)
-        values = (
-            row.bot_name,
-            r.symbol,
-            f"#{r.deal_no} {r.phase}",
-            "—" if avg is None else fmt_amount(avg, dec),
-            "—" if price is None else fmt_amount(price, dec),
-            "—" if pnl is None else f"{fmt_signed(pnl)} {_quote(r.symbol)}",
-            "—" if pct is None else fmt_pct(pct),
-            f"{row.safety_orders_filled} of {row.safety_orders_max}",
-            "—" if row.take_profit_price is None else fmt_amount(row.take_profit_price, dec),
-            age,
-        )
-        return values[col]
+        r = row.record
+        if col == 0:
+            return row.bot_name
+        if col == 1:
+            return r.symbol
+        if col == 2:
+            return f"#{r.deal_no} {r.phase}"
+        if col == 3:
+            avg = row.deal.average_entry_price if row.deal is not None else None
+            return "—" if avg is None else fmt_amount(avg, self.price_decimals(r.symbol))
+        if col == 4:
+            price = self.prices.get(r.symbol)
+            return "—" if price is None else fmt_amount(price, self.price_decimals(r.symbol))
+        if col == 5:
+            pnl = self.pnl(row)[0]
+            return "—" if pnl is None else f"{fmt_signed(pnl)} {_quote(r.symbol)}"
+        if col == 6:
+            pct = self.pnl(row)[1]
+            return "—" if pct is None else fmt_pct(pct)
+        if col == 7:
+            return f"{row.safety_orders_filled} of {row.safety_orders_max}"
+        if col == 8:
+            tp = row.take_profit_price
+            return "—" if tp is None else fmt_amount(tp, self.price_decimals(r.symbol))
+        return "" if self.now_ms is None else fmt_age(self.now_ms - r.opened_ms)
 
     def sort_value(self, row: DealUpdated, col: int) -> Any:
         if col in (5, 6):
@@ -93,6 +102,10 @@ class OpenDealsModel(RecordTableModel[DealUpdated]):
     def total(self) -> Decimal:
         return sum((p for p, _ in map(self.pnl, self.rows()) if p is not None), Decimal(0))
 
+    def refresh_prices(self) -> None:
+        """The prices moved: every row's price, P/L and age columns changed (one change range)."""
+        self.refresh_columns(PRICE_COLUMN, len(self.HEADERS) - 1)
+
 
 class ClosedDealsModel(RecordTableModel[DealUpdated]):
     HEADERS = ("Bot", "Pair", "Deal", "Opened", "Closed", "Duration", "How it ended", "Realised profit")
@@ -106,18 +119,21 @@ class ClosedDealsModel(RecordTableModel[DealUpdated]):
     def display(self, row: DealUpdated, col: int) -> str:
         r = row.record
         closed = r.closed_ms or r.opened_ms
-        how = "failed" if r.phase == "failed" else (r.close_reason or "take-profit")
-        values = (
-            row.bot_name,
-            r.symbol,
-            f"#{r.deal_no}",
-            fmt_utc(r.opened_ms),
-            fmt_utc(closed),
-            fmt_age(closed - r.opened_ms),
-            how,
-            f"{fmt_signed(self.realised(row))} {_quote(r.symbol)}",
-        )
-        return values[col]
+        if col == 0:
+            return row.bot_name
+        if col == 1:
+            return r.symbol
+        if col == 2:
+            return f"#{r.deal_no}"
+        if col == 3:
+            return fmt_utc(r.opened_ms)
+        if col == 4:
+            return fmt_utc(closed)
+        if col == 5:
+            return fmt_age(closed - r.opened_ms)
+        if col == 6:
+            return "failed" if r.phase == "failed" else (r.close_reason or "take-profit")
+        return f"{fmt_signed(self.realised(row))} {_quote(r.symbol)}"
 
     def sort_value(self, row: DealUpdated, col: int) -> Any:
         if col == 7:

@@ -1,11 +1,19 @@
-"""Deals: open deals with live profit/loss, closed deals with totals; Close at market; Export CSV."""
+"""Deals: open deals with live profit/loss, closed deals with totals; Close at market; Export CSV.
+
+The engine's updates are coalesced: the latest of each deal and each price reaches the tables at most every
+``FLUSH_MS`` (and at once when the page shows), in one change per table, however many came in between.
+"""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from cryptobots_desktop.engine.events import DealUpdated, ReplayProgress, TickerUpdated
+from cryptobots_desktop.gui.batching import Throttle
 from cryptobots_desktop.gui.deals_models import ClosedDealsModel, Decimals, OpenDealsModel
 from cryptobots_desktop.gui.formatting import fmt_signed
 from cryptobots_desktop.gui.table_view import make_table, selected_source_row
@@ -56,25 +64,43 @@ class DealsPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs)
         self.open_view.selectionModel().selectionChanged.connect(self._update_close_button)
+        self._deals: dict[tuple[str, int], DealUpdated] = {}  # the latest of each deal, not yet shown
+        self._prices: dict[str, Decimal] = {}  # the latest price of each pair, not yet shown
+        self._throttle = Throttle(self.flush, parent=self)
         self._update_totals()
 
     def on_deal(self, event: DealUpdated) -> None:
-        key = (event.record.bot_id, event.record.deal_no)
-        if event.record.is_active:
-            self.closed_model.remove(key)
-            self.open_model.upsert(event)
-        else:
-            self.open_model.remove(key)
-            self.closed_model.upsert(event)
-        self._update_totals()
-        self._update_close_button()
+        self._deals[(event.record.bot_id, event.record.deal_no)] = event
+        self._throttle.request()
 
     def on_ticker(self, event: TickerUpdated) -> None:
         t = event.ticker
-        if self.open_model.prices.get(t.symbol) != t.last:
-            self.open_model.prices[t.symbol] = t.last
-            self.open_model.refresh_all()
-            self._update_totals()
+        self._prices[t.symbol] = t.last
+        self._throttle.request()
+
+    def flush(self) -> None:
+        """Show the deals and prices received since the last flush: one change per table."""
+        self._throttle.cancel()
+        deals, self._deals = self._deals, {}
+        prices, self._prices = self._prices, {}
+        moved = {s: p for s, p in prices.items() if self.open_model.prices.get(s) != p}
+        if not deals and not moved:
+            return
+        active = [e for e in deals.values() if e.record.is_active]
+        done = [e for e in deals.values() if not e.record.is_active]
+        self.closed_model.remove_many((e.record.bot_id, e.record.deal_no) for e in active)
+        self.open_model.remove_many((e.record.bot_id, e.record.deal_no) for e in done)
+        self.open_model.prices.update(moved)
+        self.open_model.upsert_many(active)
+        self.closed_model.upsert_many(done)
+        if moved:
+            self.open_model.refresh_prices()  # every open deal's P/L moved with its pair
+        self._update_totals()
+        self._update_close_button()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        self.flush()
+        super().showEvent(event)
 
     def on_replay(self, event: ReplayProgress) -> None:
         self.open_model.now_ms = event.now_ms

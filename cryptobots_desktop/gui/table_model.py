@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
@@ -64,30 +64,57 @@ class RecordTableModel(HeaderedTableModel[R]):
 
     # rows
     def upsert(self, row: R) -> None:
-        k = self.key(row)
-        i = self._index.get(k)
-        if i is None:
+        self.upsert_many((row,))
+
+    def upsert_many(self, rows: Iterable[R]) -> None:
+        """Add or replace rows by key: one insertion for the new ones, one change range for the others."""
+        changed: list[int] = []
+        new: dict[Hashable, R] = {}
+        for row in rows:
+            k = self.key(row)
+            i = self._index.get(k)
+            if i is None:
+                new[k] = row
+            else:
+                self._rows[i] = row
+                changed.append(i)
+        if changed:
+            last = len(self.HEADERS) - 1
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), last))
+        if new:
             n = len(self._rows)
-            self.beginInsertRows(QModelIndex(), n, n)
-            self._rows.append(row)
-            self._index[k] = n
+            self.beginInsertRows(QModelIndex(), n, n + len(new) - 1)
+            for k, row in new.items():
+                self._index[k] = len(self._rows)
+                self._rows.append(row)
             self.endInsertRows()
-        else:
-            self._rows[i] = row
-            self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.HEADERS) - 1))
 
     def remove(self, key: Hashable) -> None:
-        i = self._index.get(key)
-        if i is None:
+        self.remove_many((key,))
+
+    def remove_many(self, keys: Iterable[Hashable]) -> None:
+        """Remove the rows of ``keys`` (unknown keys are ignored)."""
+        gone = sorted({i for k in keys if (i := self._index.get(k)) is not None}, reverse=True)
+        if not gone:
             return
-        self.beginRemoveRows(QModelIndex(), i, i)
-        del self._rows[i]
+        for i in gone:  # from the bottom up, so the rows still to remove keep their places
+            self.beginRemoveRows(QModelIndex(), i, i)
+            del self._rows[i]
+            self.endRemoveRows()
         self._index = {self.key(r): n for n, r in enumerate(self._rows)}
-        self.endRemoveRows()
 
     def refresh_all(self) -> None:
+        self.refresh_columns(0, len(self.HEADERS) - 1)
+
+    def refresh_columns(self, first: int, last: int) -> None:
+        """Every row's columns ``first`` to ``last`` changed (one change range)."""
         if self._rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, len(self.HEADERS) - 1))
+            self.dataChanged.emit(self.index(0, first), self.index(len(self._rows) - 1, last))
+
+    def get(self, key: Hashable) -> R | None:
+        """The row of ``key``, or None."""
+        i = self._index.get(key)
+        return None if i is None else self._rows[i]
 
     def rows(self) -> list[R]:
         return list(self._rows)
