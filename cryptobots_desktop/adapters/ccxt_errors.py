@@ -43,6 +43,16 @@ _URL_QUERY = re.compile(r"(https?://[^\s?\"']+)\?[^\s\"']*")
 _SIGNATURE = re.compile(r"(signature|sign|apikey|api_key|passphrase|secret)=[^&\s\"']*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?]$")
 
+_MISSING_CREDENTIAL = re.compile(r'requires "(\w+)" credential')
+CREDENTIAL_NAMES = {
+    "apiKey": "API key",
+    "secret": "API secret",
+    "password": "API passphrase",
+    "uid": "user id (UID)",
+    "privateKey": "private key",
+    "walletAddress": "wallet address",
+    "token": "token",
+}
 PASSPHRASE_HINT = (
     "It is the passphrase you chose when you created this API key, not your account's login or trading "
     "password."
@@ -72,14 +82,26 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     return text
 
 
-def exchange_reply(exc: BaseException) -> ExchangeReply:
-    """The code and message of the exchange's JSON error body inside a ccxt exception text, if any."""
+def exchange_reply(exc: BaseException, last_body: object = None) -> ExchangeReply:
+    """The code and message of the exchange's JSON error body, if any.
+
+    ccxt puts the body into most exception texts; for some (Binance's -2010) it keeps only the message,
+    and the body is the exchange's last response, used only when its message is the exception's.
+    """
     text = str(exc)
-    start = text.find("{")
+    reply = _reply_of(text[text.find("{") :] if "{" in text else None)
+    if reply.code is None and isinstance(last_body, str):
+        found = _reply_of(last_body)
+        if found.code is not None and found.message and found.message in text:
+            return found
+    return reply
+
+
+def _reply_of(text: str | None) -> ExchangeReply:
     body: Any = None
-    if start >= 0:
+    if text:
         try:
-            body = json.loads(text[start:])
+            body = json.loads(text)
         except ValueError:
             body = None
     if isinstance(body, dict):
@@ -132,9 +154,13 @@ def translate(
     symbol: str | None = None,
     headers: Mapping[str, str] | None = None,
     secrets: Iterable[str] = (),
+    body: object = None,
 ) -> ExchangeError:
-    """The domain error for what ccxt raised talking to ``exchange`` (its display name)."""
-    reply = exchange_reply(exc)
+    """The domain error for what ccxt raised talking to ``exchange`` (its display name).
+
+    ``body`` is the exchange's last response body, ``headers`` its headers (for ``Retry-After``).
+    """
+    reply = exchange_reply(exc, body)
     code = reply.code
     words = scrub(reply.message, secrets)
     kw: dict[str, Any] = {"exchange_code": code, "exchange_message": words or None}
@@ -143,6 +169,11 @@ def translate(
     pair = symbol or (market.symbol if market else "this pair")
 
     # -- the key, the secret, the passphrase, the clock -------------------------------------------------
+    missing = _MISSING_CREDENTIAL.search(str(exc)) if isinstance(exc, ccxt.AuthenticationError) else None
+    if missing is not None:  # ccxt refuses before sending anything
+        what = CREDENTIAL_NAMES.get(missing.group(1), missing.group(1))
+        hint = PASSPHRASE_HINT if missing.group(1) == "password" else KEY_HINT
+        return AuthenticationFailed(f"{exchange} needs this key's {what}.", hint)
     if code in (-2014, 50111):
         return AuthenticationFailed(f"{exchange} does not recognise this API key.", KEY_HINT, **kw)
     if code in (-1022, 50113):

@@ -10,6 +10,7 @@ used. Every call goes through ``_call``, which turns whatever ccxt raises into a
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -45,8 +46,22 @@ DEFAULT_RATE_LIMIT_WAIT_S = 5.0
 ALNUM_CLIENT_IDS = frozenset({"okx"})  # exchanges whose client order ids allow letters and digits only
 SPOT_OPTIONS: dict[str, dict[str, Any]] = {
     "binance": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False},
-    "okx": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False},
+    "okx": {"fetchMarkets": {"types": ["spot"]}, "createOrder": "privatePostTradeOrder"},
 }
+
+
+SILENT = logging.Logger("cryptobots_desktop.ccxt_silenced", logging.CRITICAL + 1)  # no handlers, no parent
+
+
+def _strict_json(text: str) -> Any:
+    """ccxt's ``parse_json`` without its silence: a body that starts like JSON must parse as JSON."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    if not stripped.startswith(("{", "[")):
+        return None
+    try:
+        return json.loads(stripped)
+    except ValueError:
+        raise ccxt.BadResponse("the exchange's answer is not valid JSON") from None
 
 
 def required_credentials(exchange_id: str) -> dict[str, bool]:
@@ -108,6 +123,9 @@ class CcxtGateway:
                 uid=credentials.uid,
             )
         self._x: Any = klass(config)
+        self._x.logger = SILENT  # ccxt logs request headers (keys, passphrases) at DEBUG: never let it
+        self._x.parse_json = _strict_json  # a garbled body is an error, not an empty balance
+        self._x.has = {**self._x.has, "fetchCurrencies": False}  # spot trading needs no currency list
         if api_url is not None:
             self._x.urls["api"] = _point_at(self._x.urls["api"], api_url)
         self._id = exchange_id
@@ -154,7 +172,13 @@ class CcxtGateway:
                 return await request()
             except ccxt.BaseError as exc:
                 error = self._translate(exc, symbol)
-            except (ValueError, KeyError, TypeError, ArithmeticError) as exc:  # parsing an odd answer
+            except (
+                ValueError,
+                KeyError,
+                TypeError,
+                AttributeError,
+                ArithmeticError,
+            ) as exc:  # parsing an odd answer
                 log.warning("%s: unreadable answer: %s", self._id, scrub(str(exc), self._secrets))
                 error = MalformedResponse(f"{self._name} answered something the app cannot read.")
             if isinstance(error, ClockOutOfSync) and not resynced:
@@ -179,6 +203,7 @@ class CcxtGateway:
         headers = self._x.last_response_headers if isinstance(exc, ccxt.NetworkError) else None
         error = translate(
             exc,
+            body=self._x.last_http_response,
             exchange=self._name,
             market=market,
             symbol=symbol,
@@ -255,7 +280,7 @@ class CcxtGateway:
             read=False,
             symbol=request.symbol,
         )
-        return await self._order(raw, cid)
+        return await self._complete(raw, request.symbol, cid)
 
     async def fetch_order(self, symbol: str, client_order_id: str) -> Order | None:
         await self._market(symbol)
@@ -279,12 +304,16 @@ class CcxtGateway:
             raise OrderNotCancelable(
                 f"{self._name} could not cancel order {client_order_id}: it is no longer open."
             ) from None
-        if raw.get("status") is None or raw.get("amount") is None:  # some exchanges answer only the id
-            order = await self.fetch_order(symbol, client_order_id)
-            if order is None:
-                raise MalformedResponse(f"{self._name} canceled an order it cannot find.")
-            return order
-        return await self._order(raw, client_order_id)
+        return await self._complete(raw, symbol, client_order_id)
+
+    async def _complete(self, raw: Mapping[str, Any], symbol: str, client_order_id: str) -> Order:
+        """The order from a create or cancel reply; where the reply carries only ids (OKX), asked for."""
+        if raw.get("status") is not None and raw.get("amount") is not None:
+            return await self._order(raw, client_order_id)
+        order = await self.fetch_order(symbol, client_order_id)
+        if order is None:  # accepted a moment ago, yet unknown: its fate is for the reconciler to settle
+            raise MalformedResponse(f"{self._name} acknowledged order {client_order_id} but cannot find it.")
+        return order
 
     async def fetch_open_orders(self, symbol: str | None = None) -> Sequence[Order]:
         if symbol is not None:
@@ -301,7 +330,7 @@ class CcxtGateway:
             if filled > 0:
                 fills = await self._fills_of(raw, client_order_id, side, filled)
             return parse.order(raw, client_order_id, fills)
-        except (ValueError, KeyError, TypeError, ArithmeticError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
             log.warning("%s: unreadable order: %s", self._id, scrub(str(exc), self._secrets))
             raise MalformedResponse(f"{self._name} answered an order the app cannot read.") from None
 

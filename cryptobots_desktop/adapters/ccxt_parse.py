@@ -133,7 +133,7 @@ def order(o: Mapping[str, Any], client_order_id: str, trades: tuple[Fill, ...] =
     created = int(o.get("timestamp") or 0)
     return Order(
         exchange_order_id=str(o["id"]),
-        client_order_id=str(o.get("clientOrderId") or client_order_id),
+        client_order_id=client_order_id or str(o.get("clientOrderId") or ""),
         symbol=str(o["symbol"]),
         side=OrderSide(str(o["side"])),
         type=OrderType(str(o["type"])),
