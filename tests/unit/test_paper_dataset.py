@@ -114,3 +114,20 @@ def test_every_dataset_pair_has_rules_and_candle_files(market_data: Path) -> Non
         ds = Dataset.load(market_data, name)
         for pair in ds.pairs:
             assert ds.has_series(pair, "1m") and ds.has_series(pair, "5m")
+
+
+def test_a_short_scan_finds_the_same_first_reaching_candle_as_the_envelope(market_data: Path) -> None:
+    series = CandleSeries.load(
+        market_data / "binance_spot_2023" / "binance_SOL-USDT_1m.csv.gz", "SOL/USDT", "1m"
+    )
+    lows, highs = series.envelope()
+    for start in range(0, 3000, 37):
+        mid = (lows[start] + highs[start]) / 2
+        for low, high in ((mid * 0.995, None), (None, mid * 1.004), (mid * 0.998, mid * 1.002), (None, None)):
+            for span in (0, 1, 2, 5, 16):
+                stop = start + span
+                lo = float("-inf") if low is None else low
+                hi = float("inf") if high is None else high
+                expected = next((k for k in range(start, stop) if lows[k] <= lo or highs[k] >= hi), stop)
+                assert series.first_reaching(start, stop, low, high) == expected
+    assert series.first_reaching(len(series) - 2, len(series) + 5, None, 1e12) == len(series)  # clamped

@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptobots_desktop.core.market import Candle, split_symbol
 
 TIMEFRAME_MS: dict[str, int] = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000}
+SHORT_SCAN = 16  # candles a scan reads from the columns directly rather than from the envelope
 
 
 def candle_file_name(symbol: str, timeframe: str) -> str:
@@ -139,10 +140,16 @@ class CandleSeries:
         (``float(d)``, correctly rounded and so monotonic) is reached whenever the Decimal one is: it may
         report a candle that only touches the level in float, never miss one that reaches it exactly.
         """
-        lows, highs = self.envelope()
-        start, stop = max(start, 0), min(stop, len(lows))
+        start, stop = max(start, 0), min(stop, len(self._ts))
         lo = float("-inf") if low is None else low
         hi = float("inf") if high is None else high
+        if stop - start <= SHORT_SCAN:  # a few candles (a sync of the live replay): no envelope built
+            o, h, lw, c = self._o, self._h, self._l, self._c
+            for k in range(start, stop):
+                if min(o[k], h[k], lw[k], c[k]) <= lo or max(o[k], h[k], lw[k], c[k]) >= hi:
+                    return k
+            return stop
+        lows, highs = self.envelope()
         i = start
         chunk = 512
         while i < stop:  # whole chunks at C speed, then the chunk that reaches one candle at a time
