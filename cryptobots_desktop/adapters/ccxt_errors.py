@@ -249,7 +249,7 @@ def translate(
         return MalformedResponse(
             f"{exchange} answered something the app cannot read.", "The app checks again shortly.", **kw
         )
-    if isinstance(exc, ccxt.NetworkError):
+    if isinstance(exc, ccxt.NetworkError | ccxt.OperationFailed) or code == -1001:  # -1001: 500 "internal"
         return ExchangeUnavailable(
             f"{exchange} could not be reached or did not answer in time.",
             "Check your internet connection; the app tries again.",

@@ -45,7 +45,12 @@ BACKOFF_S = (0.5, 2.0)  # waits between read attempts when the exchange gives no
 DEFAULT_RATE_LIMIT_WAIT_S = 5.0
 ALNUM_CLIENT_IDS = frozenset({"okx"})  # exchanges whose client order ids allow letters and digits only
 SPOT_OPTIONS: dict[str, dict[str, Any]] = {
-    "binance": {"fetchMarkets": {"types": ["spot"]}, "fetchCurrencies": False, "fetchMargins": False},
+    "binance": {
+        "fetchMarkets": {"types": ["spot"]},
+        "fetchCurrencies": False,
+        "fetchMargins": False,
+        "fetchOpenOrders": {"warnWithoutSymbol": False},  # the reconciler asks for all pairs at once
+    },
     "okx": {"fetchMarkets": {"types": ["spot"]}, "createOrder": "privatePostTradeOrder"},
 }
 

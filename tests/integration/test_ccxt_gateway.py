@@ -100,6 +100,7 @@ def test_markets_prices_balances_and_the_order_lifecycle(local_exchange: LocalEx
         fetched = await gw.fetch_order(SYMBOL, cid)
         assert fetched is not None and fetched.exchange_order_id == placed.exchange_order_id
         assert [o.client_order_id for o in await gw.fetch_open_orders(SYMBOL)] == [cid]
+        assert [o.client_order_id for o in await gw.fetch_open_orders()] == [cid]  # every pair at once
         assert (await gw.fetch_balances())["USDT"].used == below * D("0.001")
         canceled = await gw.cancel_order(SYMBOL, cid)
         assert canceled.status is OrderStatus.CANCELED
@@ -174,6 +175,8 @@ def test_an_exchange_that_is_down_or_garbled_is_retried_then_reported(local_exch
     local_exchange.add_fault("status", status=503, path="/api/v3/ticker/24hr", count=2)
     ticker = run(local_exchange, lambda gw: gw.fetch_ticker(SYMBOL))  # a read is tried 3 times
     assert ticker.last > 0
+    local_exchange.add_fault("status", status=500, path="/api/v3/ticker/24hr", count=1)  # Binance's -1001
+    assert run(local_exchange, lambda gw: gw.fetch_ticker(SYMBOL)).last > 0
     local_exchange.add_fault("status", status=502, path="/api/v3/account", count=None)
     with pytest.raises(ExchangeUnavailable, match="could not be reached"):
         run(local_exchange, lambda gw: gw.fetch_balances())
