@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from cryptobots_desktop.engine.events import Level
 from cryptobots_desktop.engine.market_feed import MarketFeed
 from cryptobots_desktop.engine.order_executor import OrderExecutor
 from cryptobots_desktop.engine.portfolio import PortfolioTracker
-from cryptobots_desktop.engine.supervisor import BotSupervisor
+from cryptobots_desktop.engine.supervisor import AccountLink, BotSupervisor
 from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import AppSettings
 
@@ -88,7 +89,8 @@ async def open_paper_runtime(
     chart = settings.window.chart_pair if settings.window.chart_pair in pairs else pairs[0]
     # "since start" compares with what this account really started with (saved with it), not the settings
     portfolio = PortfolioTracker(bus, exchange, quote="USDT", starting_balances=exchange.starting_balances)
-    supervisor = BotSupervisor(journal, {PAPER_ACCOUNT_ID: executor}, exchange.markets, bus, exchange.replay)
+    paper_link = AccountLink(executor, exchange.markets, exchange.replay)
+    supervisor = BotSupervisor(journal, {PAPER_ACCOUNT_ID: paper_link}, bus)
     await supervisor.load()  # every bot and deal as the journal left them
     feed = MarketFeed(
         bus,
@@ -97,7 +99,7 @@ async def open_paper_runtime(
         symbols=pairs,
         chart_symbol=chart,
         replay=exchange.replay,
-        on_prices=supervisor.on_prices,
+        on_prices=functools.partial(supervisor.on_prices, account_id=PAPER_ACCOUNT_ID),
     )
     bus.activity(
         Level.INFO,

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from cryptobots_desktop.core.bots import BotRecord, BotStatus, StrategyKind
@@ -29,36 +30,58 @@ from cryptobots_desktop.engine.order_executor import OrderExecutor
 log = logging.getLogger(__name__)
 
 
-class BotSupervisor:
-    """Owns the bots' runners. ``on_prices`` is called by the market feed on every new price."""
+@dataclass(frozen=True, slots=True)
+class AccountLink:
+    """What the bots of one exchange account trade through: its executor, its markets, its clock."""
 
-    def __init__(
-        self,
-        journal: Journal,
-        executors: Mapping[str, OrderExecutor],
-        markets: Mapping[str, Market],
-        bus: EventBus,
-        clock: Clock,
-    ) -> None:
+    executor: OrderExecutor
+    markets: Mapping[str, Market]
+    clock: Clock
+
+
+class BotSupervisor:
+    """Owns the bots' runners. ``on_prices`` is called by each account's price feed on new prices."""
+
+    def __init__(self, journal: Journal, accounts: Mapping[str, AccountLink], bus: EventBus) -> None:
         self._journal = journal
-        self._executors = executors
-        self._markets = markets
+        self._accounts = dict(accounts)
         self._bus = bus
-        self._clock = clock
         self._runners: dict[str, BotRunner] = {}
-        self._prices: dict[str, Decimal] = {}  # the last price of each pair, for steps between polls
+        self._prices: dict[tuple[str, str], Decimal] = {}  # (account, pair): last price, for steps between
         self._last: dict[str, BotUpdated] = {}
         self._seen: dict[str, tuple[Decimal | None, int, BotStatus]] = {}  # price, time, status last step
+
+    # -- accounts --------------------------------------------------------------------------------------
+    @property
+    def account_ids(self) -> tuple[str, ...]:
+        return tuple(self._accounts)
+
+    def symbols_of(self, account_id: str) -> tuple[str, ...]:
+        """The pairs the bots of an account trade (what its price feed must poll)."""
+        return tuple(
+            sorted({r.bot.symbols[0] for r in self._runners.values() if r.bot.account_id == account_id})
+        )
+
+    async def add_account(self, account_id: str, link: AccountLink) -> None:
+        """Connect an account (at start or when the person adds one) and start the bots journaled on it."""
+        self._accounts[account_id] = link
+        for bot in await self._journal.bots():
+            if bot.account_id == account_id and bot.bot_id not in self._runners:
+                await self._try_add(bot)
 
     # -- bots ------------------------------------------------------------------------------------------
     async def load(self) -> None:
         """Rebuild every bot and its deals from the journal."""
         for bot in await self._journal.bots():
-            try:
-                await self._add_runner(bot)
-            except (CryptobotsError, ValueError) as exc:
-                log.warning("bot %s cannot run: %s", bot.bot_id, exc)
-                self._bus.activity(Level.ERROR, bot.name, f"This bot cannot run: {exc}")
+            if bot.account_id in self._accounts:  # others start when their account connects
+                await self._try_add(bot)
+
+    async def _try_add(self, bot: BotRecord) -> None:
+        try:
+            await self._add_runner(bot)
+        except (CryptobotsError, ValueError) as exc:
+            log.warning("bot %s cannot run: %s", bot.bot_id, exc)
+            self._bus.activity(Level.ERROR, bot.name, f"This bot cannot run: {exc}")
 
     @property
     def bots(self) -> Sequence[BotRecord]:
@@ -78,9 +101,10 @@ class BotSupervisor:
     async def _create(
         self, name: str, account_id: str, symbol: str, kind: StrategyKind, params: DcaParams | GridParams
     ) -> BotRecord:
-        if account_id not in self._executors:
+        link = self._accounts.get(account_id)
+        if link is None:
             raise ValueError(f"no such account: {account_id!r}")
-        if symbol not in self._markets:
+        if symbol not in link.markets:
             raise ValueError(f"{symbol} is not traded on this account")
         bot = BotRecord(
             secrets.token_hex(4),
@@ -90,7 +114,7 @@ class BotSupervisor:
             (symbol,),
             params.model_dump_json(),
             BotStatus.RUNNING,
-            self._clock.now_ms(),
+            link.clock.now_ms(),
         )
         await self._journal.save_bot(bot)
         await self._add_runner(bot)
@@ -98,19 +122,18 @@ class BotSupervisor:
         return bot
 
     async def _add_runner(self, bot: BotRecord) -> None:
-        market = self._markets.get(bot.symbols[0])
-        executor = self._executors.get(bot.account_id)
-        if market is None or executor is None:
+        link = self._accounts.get(bot.account_id)
+        market = link.markets.get(bot.symbols[0]) if link is not None else None
+        if link is None or market is None:
             raise CryptobotsError(
                 f"its account or pair ({bot.account_id}, {bot.symbols[0]}) is not available."
             )
         runner: BotRunner
+        parts = (self._journal, link.executor, self._bus, link.clock)
         if bot.strategy is StrategyKind.DCA:
-            dca = DcaParams.model_validate_json(bot.params_json)
-            runner = DcaBotRunner(bot, dca, market, self._journal, executor, self._bus, self._clock)
+            runner = DcaBotRunner(bot, DcaParams.model_validate_json(bot.params_json), market, *parts)
         elif bot.strategy is StrategyKind.GRID:
-            grid = GridParams.model_validate_json(bot.params_json)
-            runner = GridBotRunner(bot, grid, market, self._journal, executor, self._bus, self._clock)
+            runner = GridBotRunner(bot, GridParams.model_validate_json(bot.params_json), market, *parts)
         else:
             raise CryptobotsError(f"{bot.strategy.value} bots are not supported by this version yet.")
         await runner.load()
@@ -129,7 +152,7 @@ class BotSupervisor:
         if status is BotStatus.STOPPED and runner.closes_on_stop:
             for record in runner.active_deals:
                 await runner.close_deal(record.deal_no)
-            await self._step(runner, self._prices.get(runner.bot.symbols[0]))
+            await self._step(runner, self._prices.get((runner.bot.account_id, runner.bot.symbols[0])))
         verb = {BotStatus.RUNNING: "started", BotStatus.PAUSED: "paused", BotStatus.STOPPED: "stopped"}
         self._bus.activity(Level.INFO, runner.bot.name, f"Bot {verb.get(status, status.value)}.")
         self._announce(runner)
@@ -160,16 +183,21 @@ class BotSupervisor:
         await self._step(runner, price)
 
     # -- prices ----------------------------------------------------------------------------------------
-    async def on_prices(self, prices: Mapping[str, Decimal]) -> None:
-        """Step every bot that is not stopped on its pair's new price.
+    async def on_prices(self, prices: Mapping[str, Decimal], account_id: str) -> None:
+        """Step every bot of ``account_id`` that is not stopped on its pair's new price.
 
         The event loop gets a turn after each bot, so the window paints and its timers fire however many
-        bots there are. A bot is not stepped again when neither its pair's price nor the exchange's time
+        bots there are. A bot is not stepped again when neither its pair's price nor its exchange's time
         moved since its last step (nothing can have filled, and it already decided on that price).
         """
-        self._prices.update(prices)
-        now_ms = self._clock.now_ms()
+        link = self._accounts.get(account_id)
+        if link is None:
+            return
+        self._prices.update({(account_id, symbol): price for symbol, price in prices.items()})
+        now_ms = link.clock.now_ms()
         for runner in tuple(self._runners.values()):
+            if runner.bot.account_id != account_id:
+                continue
             price = prices.get(runner.bot.symbols[0])
             seen = (price, now_ms, runner.bot.status)
             if price is not None and self._seen.get(runner.bot.bot_id) == seen:
