@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(  # hidden: run by the packaging tests from the installed bundle
         "--self-check",
         action="append",
-        choices=["keyring", "ccxt"],
+        choices=["keyring", "ccxt", "window"],
         help=argparse.SUPPRESS,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

@@ -46,7 +46,12 @@ def run_app(args: argparse.Namespace) -> int:
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     controller = AppController(
-        store, loaded, paths, resources_dir(), quit_after_first_paint=args.quit_after_first_paint
+        store,
+        loaded,
+        paths,
+        resources_dir(),
+        quit_after_first_paint=args.quit_after_first_paint,
+        start_minimized=args.minimized,
     )
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: loop.call_soon_threadsafe(controller.request_quit))

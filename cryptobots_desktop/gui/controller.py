@@ -56,6 +56,7 @@ class AppController(QObject):
         *,
         tray_available: bool | None = None,
         quit_after_first_paint: bool = False,
+        start_minimized: bool = False,
     ) -> None:
         super().__init__()
         self._store = store
@@ -70,6 +71,7 @@ class AppController(QObject):
         self._quit = asyncio.Event()
         self._saving: set[asyncio.Task[None]] = set()
         self._quit_after_first_paint = quit_after_first_paint
+        self._start_minimized = start_minimized
         self._painted = False
         self._first_paint = asyncio.Event()
         if tray_available is None:
@@ -104,11 +106,13 @@ class AppController(QObject):
         w.status.speedChanged.connect(self._on_speed_changed)
         w.quit_shortcut.activated.connect(self.request_quit)
         w.close_handler = self._on_close
+        w.data_dir = paths.data_dir
         w.installEventFilter(self)
         if self.tray is not None:
             self.tray.showHideRequested.connect(self.toggle_window)
             self.tray.quitRequested.connect(self.request_quit)
             self.tray.pauseToggleRequested.connect(self.toggle_pause_all)
+            self.tray.aboutRequested.connect(w.show_about)
         if loaded.problem:
             self.bus.activity(Level.WARNING, "settings", loaded.problem)
         self._portfolio_text = "Portfolio: loading…"
@@ -134,9 +138,12 @@ class AppController(QObject):
             w.restoreGeometry(QByteArray.fromBase64(s.geometry.encode("ascii")))
         w.show_page(s.page)
         w.status.set_speed(self.settings.paper.speed)
-        w.show()
+        minimized = self._start_minimized and self.tray is not None  # no tray: the window is shown
+        if not minimized:
+            w.show()
         if self.tray is not None:
             self.tray.show()
+            self.tray.set_window_visible(not minimized)
             self._update_tray()
         with contextlib.suppress(TimeoutError):  # the window paints first; the exchange opens after
             await asyncio.wait_for(self._first_paint.wait(), timeout=0.5)

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from .activity_page import ActivityPage
 from .bots_page import BotsPage
@@ -25,6 +35,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.resize(1200, 780)
         self.close_handler: Callable[[QCloseEvent], None] | None = None
+        self.data_dir: Path | None = None  # shown in the About dialog
 
         self.price_decimals: Callable[[str], int] = lambda _symbol: 2
         self.dashboard = DashboardPage()
@@ -50,7 +61,14 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
-        layout.addWidget(self.nav)
+        side = QVBoxLayout()
+        side.addWidget(self.nav, 1)
+        self.about_button = QPushButton("About")
+        self.about_button.setObjectName("aboutButton")
+        self.about_button.setFixedWidth(150)
+        self.about_button.clicked.connect(self.show_about)
+        side.addWidget(self.about_button)
+        layout.addLayout(side)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self.status = AppStatusBar()
@@ -62,6 +80,12 @@ class MainWindow(QMainWindow):
         self.pause_all_shortcut = QShortcut(QKeySequence("Ctrl+P"), self)
         self.quit_shortcut = QShortcut(QKeySequence.StandardKey.Quit, self)
         self.quit_shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
+        QShortcut(QKeySequence.StandardKey.HelpContents, self, self.show_about)  # F1
+
+    def show_about(self) -> None:
+        from .about_dialog import AboutDialog  # noqa: PLC0415 - built when asked, not at start-up
+
+        AboutDialog(self, self.data_dir).exec()
 
     def show_page(self, index: int) -> None:
         self.nav.setCurrentRow(max(0, min(index, self.nav.count() - 1)))

@@ -13,6 +13,7 @@ class AppTray(QObject):
     showHideRequested = Signal()
     pauseToggleRequested = Signal()
     quitRequested = Signal()
+    aboutRequested = Signal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -23,11 +24,14 @@ class AppTray(QObject):
         self.pause_action = QAction("Pause all bots", self.menu)
         self.pause_action.setEnabled(False)
         self.pause_action.triggered.connect(self.pauseToggleRequested.emit)
+        self.about_action = QAction("About Cryptobots Desktop", self.menu)
+        self.about_action.triggered.connect(self.aboutRequested.emit)
         self.quit_action = QAction("Quit Cryptobots Desktop", self.menu)
         self.quit_action.triggered.connect(self.quitRequested.emit)
         self.menu.addAction(self.show_hide_action)
         self.menu.addAction(self.pause_action)
         self.menu.addSeparator()
+        self.menu.addAction(self.about_action)
         self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
         self.icon.activated.connect(self._on_activated)
