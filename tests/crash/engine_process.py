@@ -1,17 +1,30 @@
-"""The engine as its own process, to be killed at any moment: ``python -m tests.crash.engine_process DIR N``.
+"""The engine as its own process, to be killed at any moment:
+``python -m tests.crash.engine_process DIR N [--live URL --key K --secret S] [--gate] [--stop-after M]``.
 
 It does what the app's engine does at every start, with the real classes and files: open (or reopen) the
-paper exchange and the order journal in DIR, reconcile every PENDING/OPEN order with the exchange, save the
+exchange account and the order journal in DIR, reconcile every PENDING/OPEN order with the exchange, save the
 bot if the journal has none, rebuild the bot's deals from the journal, then step the replay minute by
 minute (the exchange matches the minute, the bot reacts to the new price) until the replay is MINUTES
 minutes past where the very first start found it (that target is kept in DIR, so every restart runs to the
 same end). Orders the exchange never received (NOT_PLACED) are resent by the bot's controller itself, under
 the same client order id, on its next step.
 
-stdout, one flushed line each: ``boot`` (imports done, nothing opened yet), ``ready ...`` (what the
-reconciliation found), ``minute ...`` per replayed minute, ``done`` after a clean close.
+Two venues, the same engine:
 
-Aimed kills: with ``CRASH_POINT`` and ``CRASH_AFTER=N`` in the environment, the process SIGKILLs itself at
+- paper (default): the app's ``PaperExchange`` with its state file in DIR; a minute is ``replay.step``;
+- ``--live URL``: the live path, ``CcxtGateway("binance", ...)`` (real ccxt, signed requests) against the
+  local exchange of ``tests.exchange_server`` at URL, a separate process that outlives every kill of this
+  one. Its replay runs at "max": this process moves the market itself each minute through the exchange's
+  control endpoint (``POST /_control/replay {"advance_ms": 60000}``), then steps the bot on the ticker
+  the gateway reads. The journal's and the bot's clock is the exchange's replay time, as last reported.
+
+stdout, one flushed line each: ``boot`` (imports done, nothing opened yet), ``ready ...`` (what the
+reconciliation found), ``minute ...`` per replayed minute, ``done`` after a clean close at the end
+(``paused`` after a clean close once ``--stop-after`` M minutes were stepped). With ``--gate`` nothing is
+opened after ``boot`` until a line ``go`` (or ``go POINT N``, an aimed kill as below) arrives on stdin.
+
+Aimed kills: with ``CRASH_POINT`` and ``CRASH_AFTER=N`` in the environment (or on the ``go`` line), the
+process SIGKILLs itself at
 the N-th passage through that point of the order path (a kill at a random moment rarely lands in a window
 a millisecond wide). The journal's methods are wrapped on the instance, nothing else changes:
 
@@ -24,20 +37,27 @@ a millisecond wide). The journal's methods are wrapped on the instance, nothing 
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import os
 import signal
 import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+
+import aiohttp
 
 from cryptobots_desktop.adapters.paper import PaperExchange
 from cryptobots_desktop.adapters.sqlite_journal import SqliteJournal
 from cryptobots_desktop.core.bots import BotRecord, BotStatus, StrategyKind
+from cryptobots_desktop.core.credentials import ApiCredentials
 from cryptobots_desktop.core.intents import IntentState
 from cryptobots_desktop.core.orders import Order
+from cryptobots_desktop.core.ports import Clock, ExchangeGateway
 from cryptobots_desktop.core.replay import ReplaySpeed
 from cryptobots_desktop.core.strategies.dca import DcaParams
 from cryptobots_desktop.engine.dca_runner import DcaBotRunner
@@ -48,6 +68,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MARKET_DATA = ROOT / "resources" / "market_data"
 DATASET = "binance_spot_2023"
 ACCOUNT_ID = "paper"
+LIVE_ACCOUNT_ID = "binance-local"
 BOT_ID = "crash"
 SYMBOL = "BTC/USDT"
 STARTING_USDT = Decimal(10_000)
@@ -122,7 +143,19 @@ def arm_crash(journal: SqliteJournal, point: str, after: int) -> None:
         raise ValueError(f"unknown crash point {point!r}")
 
 
-async def run(data_dir: Path, minutes: int) -> None:
+@dataclass
+class Venue:
+    """Where the engine trades: the account (an ``ExchangeGateway``), its market clock, and how a minute
+    passes (``advance``: the market moves forward by that many ms)."""
+
+    gateway: ExchangeGateway
+    account_id: str
+    clock: Clock
+    advance: Callable[[int], Awaitable[None]]
+
+
+@asynccontextmanager
+async def paper_venue(data_dir: Path) -> AsyncIterator[Venue]:
     exchange = await PaperExchange.open(
         market_data_dir=MARKET_DATA,
         dataset=DATASET,
@@ -130,60 +163,139 @@ async def run(data_dir: Path, minutes: int) -> None:
         starting_balances={"USDT": STARTING_USDT},
         speed=ReplaySpeed.MAX,
     )
+
+    async def advance(ms: int) -> None:
+        exchange.replay.step(ms)
+
     try:
-        journal = await SqliteJournal.open(data_dir / "journal.sqlite3", clock=exchange.replay)
-        try:
-            # Before the first step the replay has not moved: the first start fixes the end of the run.
-            end = target_ms(data_dir, exchange.replay.now_ms() + minutes * MINUTE_MS)
-            if os.environ.get("CRASH_POINT"):
-                arm_crash(journal, os.environ["CRASH_POINT"], int(os.environ["CRASH_AFTER"]))
-            bus = EventBus()
-            executor = OrderExecutor(journal, exchange, bus, ACCOUNT_ID)
-            before = {r.client_order_id: r.state for r in await journal.needing_reconciliation(ACCOUNT_ID)}
-            report = await executor.reconciler.reconcile_all()  # what the app does first at every start
-            found: Counter[str] = Counter()
-            for row in report.updated:
-                was = before.get(row.client_order_id)
-                found["adopted" if was is IntentState.PENDING else "caught_up"] += 1
-            found["not_placed"] = len(report.not_placed)
-            found["unresolved"] = len(report.unresolved)
-            bot = next((b for b in await journal.bots() if b.bot_id == BOT_ID), None)
-            if bot is None:
-                bot = BotRecord(
-                    BOT_ID,
-                    "Crash test DCA",
-                    ACCOUNT_ID,
-                    StrategyKind.DCA,
-                    (SYMBOL,),
-                    PARAMS.model_dump_json(),
-                    BotStatus.RUNNING,
-                    exchange.replay.now_ms(),
-                )
-                await journal.save_bot(bot)
-            params = DcaParams.model_validate_json(bot.params_json)
-            runner = DcaBotRunner(
-                bot, params, exchange.markets[SYMBOL], journal, executor, bus, exchange.replay
-            )
-            await runner.load()
-            counts = " ".join(f"{k}={found[k]}" for k in ("adopted", "caught_up", "not_placed", "unresolved"))
-            say(f"ready replay_ms={exchange.replay.now_ms()} end_ms={end} {counts}")
-            while exchange.replay.now_ms() < end:
-                exchange.replay.step(MINUTE_MS)
-                price = (await exchange.fetch_ticker(SYMBOL)).last
-                await runner.step(price)
-                active = len(runner.active_deals)
-                say(f"minute replay_ms={exchange.replay.now_ms()} price={price} active={active}")
-        finally:
-            await journal.close()
+        yield Venue(exchange, ACCOUNT_ID, exchange.replay, advance)
     finally:
         await exchange.close()
-    say("done")
+
+
+class ServerClock:
+    """The local exchange's market (replay) time, as it last reported it: every advance reports it."""
+
+    def __init__(self, now_ms: int) -> None:
+        self.ms = now_ms
+
+    def now_ms(self) -> int:
+        return self.ms
+
+
+@asynccontextmanager
+async def live_venue(url: str, key: str, secret: str) -> AsyncIterator[Venue]:
+    """The live path: ``CcxtGateway`` (real ccxt) on the local exchange at ``url``, whose replay this
+    process moves through the exchange's control endpoint."""
+    from cryptobots_desktop.adapters.ccxt_gateway import CcxtGateway  # imported by main() before "boot"
+
+    gateway = CcxtGateway("binance", ApiCredentials(key, secret), account_id=LIVE_ACCOUNT_ID, api_url=url)
+    # ccxt's client-side throttle spaces Binance requests by their weight (40 ms per order query, and the
+    # bot asks for each open order every minute): ~0.4 s per replayed minute here, for nothing this test
+    # is about. The local exchange has no limit unless told; the app keeps the throttle on.
+    gateway._x.enableRateLimit = False
+    session = aiohttp.ClientSession(base_url=url, timeout=aiohttp.ClientTimeout(total=30))
+    try:
+        async with session.get("/_control/state") as response:
+            response.raise_for_status()
+            clock = ServerClock(int((await response.json())["replay_ms"]))
+
+        async def advance(ms: int) -> None:
+            async with session.post("/_control/replay", json={"advance_ms": ms}) as response:
+                response.raise_for_status()
+                clock.ms = int((await response.json())["replay_ms"])
+
+        yield Venue(gateway, LIVE_ACCOUNT_ID, clock, advance)
+    finally:
+        await session.close()
+        await gateway.close()
+
+
+async def run(
+    data_dir: Path, minutes: int, venue: Venue, crash: tuple[str, int] | None, stop_after: int | None
+) -> bool:
+    """Reconcile, load the bot, step it to the end (True), or for ``stop_after`` minutes (False)."""
+    gateway, clock = venue.gateway, venue.clock
+    journal = await SqliteJournal.open(data_dir / "journal.sqlite3", clock=clock)
+    try:
+        # Before the first step the market has not moved: the first start fixes the end of the run.
+        end = target_ms(data_dir, clock.now_ms() + minutes * MINUTE_MS)
+        if crash is not None:
+            arm_crash(journal, *crash)
+        bus = EventBus()
+        executor = OrderExecutor(journal, gateway, bus, venue.account_id)
+        before = {r.client_order_id: r.state for r in await journal.needing_reconciliation(venue.account_id)}
+        report = await executor.reconciler.reconcile_all()  # what the app does first at every start
+        found: Counter[str] = Counter()
+        for row in report.updated:
+            was = before.get(row.client_order_id)
+            found["adopted" if was is IntentState.PENDING else "caught_up"] += 1
+        found["not_placed"] = len(report.not_placed)
+        found["unresolved"] = len(report.unresolved)
+        bot = next((b for b in await journal.bots() if b.bot_id == BOT_ID), None)
+        if bot is None:
+            bot = BotRecord(
+                BOT_ID,
+                "Crash test DCA",
+                venue.account_id,
+                StrategyKind.DCA,
+                (SYMBOL,),
+                PARAMS.model_dump_json(),
+                BotStatus.RUNNING,
+                clock.now_ms(),
+            )
+            await journal.save_bot(bot)
+        params = DcaParams.model_validate_json(bot.params_json)
+        market = (await gateway.load_markets())[SYMBOL]
+        runner = DcaBotRunner(bot, params, market, journal, executor, bus, clock)
+        await runner.load()
+        counts = " ".join(f"{k}={found[k]}" for k in ("adopted", "caught_up", "not_placed", "unresolved"))
+        say(f"ready replay_ms={clock.now_ms()} end_ms={end} {counts}")
+        stepped = 0
+        while clock.now_ms() < end:
+            if stop_after is not None and stepped == stop_after:
+                return False
+            stepped += 1
+            await venue.advance(MINUTE_MS)
+            price = (await gateway.fetch_ticker(SYMBOL)).last
+            await runner.step(price)
+            active = len(runner.active_deals)
+            say(f"minute replay_ms={clock.now_ms()} price={price} active={active}")
+        return True
+    finally:
+        await journal.close()
+
+
+async def main_async(args: argparse.Namespace, crash: tuple[str, int] | None) -> None:
+    venue = live_venue(args.live, args.key, args.secret) if args.live else paper_venue(args.data_dir)
+    async with venue as opened:
+        finished = await run(args.data_dir, args.minutes, opened, crash, args.stop_after)
+    say("done" if finished else "paused")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.crash.engine_process")
+    parser.add_argument("data_dir", type=Path)
+    parser.add_argument("minutes", type=int)
+    parser.add_argument("--live", metavar="URL", help="trade through ccxt on the local exchange at URL")
+    parser.add_argument("--key", default="", help="the local exchange's API key (with --live)")
+    parser.add_argument("--secret", default="", help="and its secret")
+    parser.add_argument("--gate", action="store_true", help='after "boot", wait for "go [POINT N]" on stdin')
+    parser.add_argument("--stop-after", type=int, help='stop cleanly after this many minutes ("paused")')
+    args = parser.parse_args()
+    if args.live:
+        import cryptobots_desktop.adapters.ccxt_gateway  # noqa: F401  (ccxt: ~0.5 s, before "boot")
     say("boot")
-    data_dir, minutes = Path(sys.argv[1]), int(sys.argv[2])
-    asyncio.run(run(data_dir, minutes))
+    crash = None
+    if os.environ.get("CRASH_POINT"):
+        crash = (os.environ["CRASH_POINT"], int(os.environ["CRASH_AFTER"]))
+    if args.gate:
+        words = sys.stdin.readline().split()
+        if not words or words[0] != "go":
+            return  # the harness is gone, or let this spare engine go
+        if len(words) == 3:
+            crash = (words[1], int(words[2]))
+    asyncio.run(main_async(args, crash))
 
 
 if __name__ == "__main__":
