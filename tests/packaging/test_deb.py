@@ -1,0 +1,224 @@
+"""The .deb as a person gets it: install, start from the menu's launcher, look at it, remove, purge.
+
+Runs only when ``CRYPTOBOTS_DEB`` names a built package (scripts/test.sh's ``package`` stage builds one with
+scripts/package.sh and runs this file as root under Xvfb, a session bus, gnome-keyring and a tray host:
+scripts/desktop-session.sh). It installs into this very system, so one run at a time (a lock file).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import re
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtGui import QGuiApplication, QImage
+
+DEB = os.environ.get("CRYPTOBOTS_DEB", "")
+PACKAGE = "cryptobots-desktop"
+LAUNCHER = "/usr/bin/cryptobots-desktop"
+WINDOW_NAME = "Cryptobots Desktop — Paper trading"
+ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
+# where a package's leftovers would be: searched for "cryptobots" before installing and after purging
+SYSTEM_DIRS = ("/opt", "/usr", "/etc", "/var/lib/dpkg/info", "/var/cache/apt/archives")
+
+pytestmark = pytest.mark.skipif(not DEB, reason="set CRYPTOBOTS_DEB=path/to/the.deb (scripts/test.sh does)")
+
+
+def run(*cmd: str, timeout: float = 300, env: dict[str, str] | None = None) -> str:
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    assert out.returncode == 0, f"{' '.join(cmd)} -> {out.returncode}\n{out.stdout}\n{out.stderr}"
+    return out.stdout
+
+
+def apt_get(*args: str) -> str:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    return run("apt-get", "-y", "-q", "-o", "DPkg::Lock::Timeout=300", *args, env=env)
+
+
+def installed_version() -> str | None:
+    out = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${db:Status-Abbrev} ${Version}", PACKAGE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode != 0 or not out.stdout.startswith("ii"):
+        return None
+    return out.stdout.split()[-1]
+
+
+def leftovers() -> set[str]:
+    found = set()
+    for top in SYSTEM_DIRS:
+        out = subprocess.run(
+            ["find", top, "-xdev", "-iname", "*cryptobots*"], capture_output=True, text=True, check=False
+        )
+        found.update(line for line in out.stdout.splitlines() if line)
+    return found
+
+
+def app_env(home: Path) -> dict[str, str]:
+    """What a desktop session gives a program it starts: a fresh HOME, the display and the session bus;
+    no Python, no venv, no XDG_* overrides (the app picks its usual per-user folders under HOME)."""
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+    for key in ("DISPLAY", "XAUTHORITY", "DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    return env
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    assert os.geteuid() == 0, "installing a .deb needs root (CI runs as root)"
+    deb = Path(DEB).resolve()
+    assert deb.is_file(), deb
+    with open("/tmp/cryptobots-deb-test.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another run on this machine installs the same package
+        if installed_version() is not None:  # left by an interrupted run
+            apt_get("purge", PACKAGE)
+        before = leftovers()
+        t = time.monotonic()
+        apt_get("install", "--no-install-recommends", str(deb))
+        info: dict[str, Any] = {
+            "deb": deb,
+            "install_s": time.monotonic() - t,
+            "files": run("dpkg", "-L", PACKAGE).splitlines(),
+            "before": before,
+            "home": tmp_path_factory.mktemp("home"),
+        }
+        try:
+            yield info
+        finally:
+            if installed_version() is not None:
+                apt_get("purge", PACKAGE)
+
+
+def deb_field(deb: Path, field: str) -> str:
+    return run("dpkg-deb", "-f", str(deb), field).strip()
+
+
+def test_installs_launcher_menu_entry_icons_and_the_opt_in_autostart_entry(installed: dict[str, Any]) -> None:
+    files = set(installed["files"])
+    assert os.path.realpath(LAUNCHER) == "/opt/cryptobots-desktop/cryptobots-desktop"
+    assert os.access(LAUNCHER, os.X_OK)
+    desktop = Path("/usr/share/applications/cryptobots-desktop.desktop").read_text()
+    assert "Exec=cryptobots-desktop\n" in desktop
+    assert "Icon=cryptobots-desktop\n" in desktop
+    assert "/usr/share/icons/hicolor/scalable/apps/cryptobots-desktop.svg" in files
+    for n in ICON_SIZES:
+        png = Path(f"/usr/share/icons/hicolor/{n}x{n}/apps/cryptobots-desktop.png")
+        assert str(png) in files
+        image = QImage(str(png))
+        assert (image.width(), image.height()) == (n, n)
+    autostart = Path("/usr/share/cryptobots-desktop/autostart/cryptobots-desktop.desktop").read_text()
+    assert "Exec=cryptobots-desktop --minimized\n" in autostart
+    assert not any(f.startswith("/etc/xdg/autostart") for f in files), "autostart is opt-in"
+    depends = deb_field(installed["deb"], "Depends")
+    for lib in ("libxcb-cursor0", "libxkbcommon-x11-0", "libxcb-icccm4", "libegl1", "libfontconfig1"):
+        assert re.search(rf"\b{lib}\b", depends), f"{lib} not in Depends: {depends}"
+    assert "python3" not in depends  # the bundle carries its own Python
+
+
+def test_version_is_the_package_version(installed: dict[str, Any]) -> None:
+    printed = run(LAUNCHER, "--version", env=app_env(installed["home"])).strip()
+    version = installed_version()
+    assert version is not None
+    # PEP 440 pre-releases become Debian's "~" (1.0rc1 -> 1.0~rc1)
+    assert printed == f"cryptobots-desktop {version.replace('~', '')}"
+    assert version == deb_field(installed["deb"], "Version")
+
+
+def test_installed_bundle_finds_the_os_keyring_and_ccxt(installed: dict[str, Any]) -> None:
+    out = run(LAUNCHER, "--self-check", "keyring", "--self-check", "ccxt", env=app_env(installed["home"]))
+    assert "self-check keyring: ok (backend keyring.backends.SecretService.Keyring" in out
+    assert "self-check ccxt: ok" in out
+
+
+def distinct_colours(image: QImage, step: int = 4) -> int:
+    return len(
+        {image.pixel(x, y) for y in range(0, image.height(), step) for x in range(0, image.width(), step)}
+    )
+
+
+def window_geometry() -> tuple[int, int, int, int] | None:
+    out = subprocess.run(["xwininfo", "-name", WINDOW_NAME], capture_output=True, text=True, check=False)
+    if out.returncode != 0 or "IsViewable" not in out.stdout:
+        return None
+    v = {k: int(n) for k, n in re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)", out.stdout)}
+    return v["Absolute upper-left X"], v["Absolute upper-left Y"], v["Width"], v["Height"]
+
+
+def test_installed_app_starts_and_shows_the_paper_portfolio(
+    installed: dict[str, Any], qapp: Any, artifacts_dir: Path
+) -> None:
+    home: Path = installed["home"]
+    proc = subprocess.Popen(
+        [LAUNCHER], cwd=home, env=app_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    log = home / ".local/state/cryptobots-desktop/log/cryptobots.log"
+    try:
+        deadline = time.monotonic() + 60
+        while window_geometry() is None or not (log.exists() and "Paper trading on" in log.read_text()):
+            assert proc.poll() is None, f"the installed app exited early: {proc.communicate()}"
+            assert time.monotonic() < deadline, "no window with the paper exchange open within 60 s"
+            time.sleep(0.2)
+        time.sleep(2.5)  # a few polls of the replay: prices, chart and balances are drawn
+        geometry = window_geometry()
+        assert geometry is not None
+        x, y, w, h = geometry
+        shot = QGuiApplication.primaryScreen().grabWindow(0, x, y, w, h).toImage()
+        target = artifacts_dir / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        shot.save(str(target / "installed-app.png"))
+        assert w >= 800 and h >= 500
+        assert distinct_colours(shot) > 50, "the window looks blank"
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            _out, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _out, err = proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    data = home / ".local/share/cryptobots-desktop"
+    assert (data / "paper-binance_spot_2023.sqlite3").exists()
+    assert (home / ".config/cryptobots-desktop/settings.json").exists()
+
+    # what the dashboard shows, read by the installed app itself (a fresh paper account: 10,000 USDT)
+    out = run(LAUNCHER, "--self-check", "window", env=app_env(home), timeout=90)
+    assert "self-check window: ok (Portfolio value 10,000.00 USDT; balances: USDT 10,000.00" in out
+
+
+def test_remove_then_purge_leave_nothing_but_the_user_data(installed: dict[str, Any]) -> None:
+    home: Path = installed["home"]
+    files = [Path(f) for f in installed["files"] if f not in ("/.", "")]
+    apt_get("remove", PACKAGE)
+    assert installed_version() is None
+    still = [str(f) for f in files if (f.exists() or f.is_symlink()) and not f.is_dir()]
+    assert not still, f"left after remove: {still[:10]}"
+    for folder in (
+        "/opt/cryptobots-desktop",
+        "/usr/share/cryptobots-desktop",
+        "/usr/share/doc/cryptobots-desktop",
+    ):
+        assert not Path(folder).exists(), folder
+    apt_get("purge", PACKAGE)
+    status = subprocess.run(
+        ["dpkg-query", "-W", "-f", "${db:Status-Abbrev}", PACKAGE],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert status.returncode != 0 or status.stdout.startswith("un"), f"dpkg still knows it: {status.stdout}"
+    assert leftovers() == installed["before"], sorted(leftovers() - installed["before"])
+    # the person's data and settings stay (as users expect from remove and purge)
+    assert (home / ".local/share/cryptobots-desktop/paper-binance_spot_2023.sqlite3").exists()
+    assert (home / ".config/cryptobots-desktop/settings.json").exists()
