@@ -8,6 +8,7 @@ exchange sent them, for the activity log; they never carry secrets.
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 
 
 class CryptobotsError(Exception):
@@ -117,6 +118,49 @@ class RateLimited(ExchangeUnavailable):
 
 class MalformedResponse(ExchangeError):
     """The exchange answered something that cannot be understood (ambiguous for an order)."""
+
+
+class VaultProblem(StrEnum):
+    """Why the OS keyring cannot keep API keys right now."""
+
+    NO_KEYRING = "no_keyring"  # no Secret Service / KWallet running, or keyring found no backend
+    INSECURE_BACKEND = "insecure_backend"  # a plaintext, file, null or unknown backend: refused
+    LOCKED = "locked"  # the keyring exists but is locked and was not unlocked
+    FAILED = "failed"  # the keyring answered with an error
+
+
+class VaultUnavailable(CryptobotsError):
+    """The OS keyring cannot store or read API keys; live accounts are unavailable (paper mode works).
+
+    The message never carries a secret: whatever the keyring said is scrubbed first.
+    """
+
+    def __init__(self, message: str, hint: str = "", *, problem: VaultProblem) -> None:
+        super().__init__(message, hint)
+        self.problem = problem
+
+
+class InvalidCredentials(CryptobotsError):
+    """What was typed into a credential field cannot be an API key, secret, passphrase or uid.
+
+    ``field`` names the field (``api_key``, ``secret``, ``passphrase``, ``uid``); never the value.
+    """
+
+    def __init__(self, message: str, hint: str = "", *, field: str) -> None:
+        super().__init__(message, hint)
+        self.field = field
+
+
+class SeedPhraseRefused(InvalidCredentials):
+    """A wallet recovery phrase was pasted into a credential field: refused before it went anywhere."""
+
+
+class InvalidAccount(CryptobotsError):
+    """An account's label or id is not acceptable (empty, too long, already used)."""
+
+
+class RiskNotAccepted(CryptobotsError):
+    """The typed confirmation did not match the account's label, or there was nothing to accept."""
 
 
 def is_definitive_refusal(error: ExchangeError) -> bool:

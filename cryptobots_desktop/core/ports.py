@@ -7,10 +7,14 @@ engine is written against these only, and one composition root wires concrete ad
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
+from cryptobots_desktop.core.accounts import Account
 from cryptobots_desktop.core.balances import Balance
 from cryptobots_desktop.core.bots import BotRecord, DealRecord
+from cryptobots_desktop.core.credentials import ApiCredentials
+from cryptobots_desktop.core.errors import VaultProblem
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder, OrderIntent
 from cryptobots_desktop.core.market import Candle, Market, Ticker
 from cryptobots_desktop.core.orders import Order, OrderRequest
@@ -130,3 +134,57 @@ class Journal(Protocol):
         ...
 
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class VaultStatus:
+    """Whether the OS keyring can keep API keys; when not, why and how to fix it (for the window)."""
+
+    available: bool
+    backend: str  # the keyring backend's name, e.g. "SecretService Keyring"
+    problem: VaultProblem | None = None
+    message: str = ""
+    hint: str = ""
+
+
+class SecretVault(Protocol):
+    """API credentials at rest, one entry per account id, in the OS keyring and nowhere else.
+
+    Every method is async: keyring calls block (D-Bus, Keychain, Credential Manager), so implementations
+    run them in a worker thread. Failures raise ``core.errors.VaultUnavailable`` with a message that
+    carries no secret; there is never a fallback to a file.
+    """
+
+    async def status(self) -> VaultStatus:
+        """Whether the keyring is usable now (it may unlock it, which can show the system's prompt)."""
+        ...
+
+    async def store(self, account_id: str, credentials: ApiCredentials) -> None:
+        """Save (or replace) the account's credentials, all fields at once."""
+        ...
+
+    async def load(self, account_id: str) -> ApiCredentials | None:
+        """The account's credentials, or None when the keyring holds none for it."""
+        ...
+
+    async def delete(self, account_id: str) -> None:
+        """Remove the account's credentials; nothing to remove is not an error."""
+        ...
+
+
+class AccountStore(Protocol):
+    """The connected accounts' metadata (ids, labels, masked keys, permission checks): never a secret."""
+
+    async def accounts(self) -> Sequence[Account]:
+        """Every account, oldest first."""
+        ...
+
+    async def get(self, account_id: str) -> Account | None: ...
+
+    async def save(self, account: Account) -> None:
+        """Insert or replace an account (by id); refuses a label another account already has."""
+        ...
+
+    async def remove(self, account_id: str) -> None:
+        """Forget an account (its keyring entry is the vault's to delete)."""
+        ...
