@@ -351,7 +351,8 @@ class CcxtGateway:
             trades = await self._call(
                 lambda: self._x.fetch_order_trades(order_id, symbol), read=True, symbol=symbol
             )
-        fills = tuple(parse.fill(t, client_order_id, side) for t in trades)
+        when = int(raw.get("lastTradeTimestamp") or raw.get("timestamp") or 0)  # for fills without a time
+        fills = tuple(parse.fill(t, client_order_id, side, when) for t in trades)
         if sum((f.amount for f in fills), Decimal(0)) == filled:
             self._fills[client_order_id] = (filled, fills)  # complete: no need to ask again
         return fills

@@ -108,7 +108,9 @@ def balances(raw: Mapping[str, Any]) -> dict[str, Balance]:
     return out
 
 
-def fill(t: Mapping[str, Any], client_order_id: str, side: OrderSide) -> Fill:
+def fill(t: Mapping[str, Any], client_order_id: str, side: OrderSide, default_ts_ms: int = 0) -> Fill:
+    """A fill from ccxt's trade structure; ``default_ts_ms`` if the trade has no time (Binance's create
+    reply lists the order's fills without one)."""
     fee = t.get("fee") or {}
     symbol = str(t["symbol"])
     return Fill(
@@ -120,7 +122,7 @@ def fill(t: Mapping[str, Any], client_order_id: str, side: OrderSide) -> Fill:
         amount=dec(t.get("amount"), "fill amount"),
         fee=dec_or(fee.get("cost"), "fee", Decimal(0)),
         fee_asset=str(fee.get("currency") or ""),
-        ts_ms=int(t.get("timestamp") or 0),
+        ts_ms=int(t.get("timestamp") or default_ts_ms),
         is_maker=t.get("takerOrMaker") == "maker",
     )
 
