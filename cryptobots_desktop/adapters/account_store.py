@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from cryptobots_desktop.core.accounts import Account, check_account_id, check_label
+from cryptobots_desktop.core.ports import AccountStore
 
 ACCOUNTS_FILE = "accounts.json"
 SCHEMA_VERSION = 1
@@ -144,3 +145,6 @@ class JsonAccountStore:
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
         self._cache = list(accounts)
+
+
+_PORT: type[AccountStore] = JsonAccountStore  # mypy checks that the class implements the port

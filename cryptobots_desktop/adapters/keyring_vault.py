@@ -32,7 +32,7 @@ from keyring.backends import chainer, fail, null
 from cryptobots_desktop.core.accounts import check_account_id
 from cryptobots_desktop.core.credentials import ApiCredentials
 from cryptobots_desktop.core.errors import VaultProblem, VaultUnavailable
-from cryptobots_desktop.core.ports import VaultStatus
+from cryptobots_desktop.core.ports import SecretVault, VaultStatus
 
 log = logging.getLogger(__name__)
 
@@ -308,3 +308,6 @@ class KeyringVault:
         message, hint = _messages(problem, self._platform, detail)
         log.warning("Keyring request failed: %s", message)
         raise VaultUnavailable(message, hint, problem=problem)
+
+
+_PORT: type[SecretVault] = KeyringVault  # mypy checks that the class implements the port
