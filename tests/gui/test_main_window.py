@@ -104,7 +104,7 @@ def test_tray_menu_close_to_tray_then_quit(driver, make_controller, tmp_path: Pa
     driver.until(lambda: c.window.dashboard.balances_model.rowCount() > 0, what="balances")
 
     actions = [a.text() for a in c.tray.menu.actions() if not a.isSeparator()]
-    assert actions == ["Hide window", "Pause all bots", "Quit Cryptobots Desktop"]
+    assert actions == ["Hide window", "Pause all bots", "About Cryptobots Desktop", "Quit Cryptobots Desktop"]
     assert not c.tray.pause_action.isEnabled()  # no bot yet
     driver.until(lambda: "Portfolio: 10,000.00 USDT" in c.tray.icon.toolTip(), what="tray tooltip")
     assert "Paper trading" in c.tray.icon.toolTip()
