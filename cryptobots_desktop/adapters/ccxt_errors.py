@@ -44,6 +44,11 @@ _SIGNATURE = re.compile(r"(signature|sign|apikey|api_key|passphrase|secret)=[^&\
 _SENTENCE_END = re.compile(r"[.!?]$")
 
 _MISSING_CREDENTIAL = re.compile(r'requires "(\w+)" credential')
+_NAMES_IP = re.compile(r"\bip\b", re.IGNORECASE)  # "Unmatched IP", "Invalid IP", "ip address is not in..."
+# The same refusals on other exchanges (KuCoin 400xxx, Bitget 400xx, Bybit 100xx; no clash with the above)
+_KEY_UNKNOWN = (-2014, 50111, 400003, 40006, 40037, 10003)
+_BAD_SIGNATURE = (-1022, 50113, 400005, 40009, 40010, 10004)
+_IP_REFUSED = (400006, 40018, 10010)
 CREDENTIAL_NAMES = {
     "apiKey": "API key",
     "secret": "API secret",
@@ -117,7 +122,12 @@ def _reply_of(text: str | None) -> ExchangeReply:
             )
         ):  # OKX: an order's own refusal sits in data[0].sCode/sMsg under code "1"
             return ExchangeReply(_int(data[0].get("sCode")), str(data[0].get("sMsg") or ""))
-        return ExchangeReply(_int(body.get("code")), str(body.get("msg") or body.get("message") or ""))
+        code = body.get("code", body.get("retCode"))  # Bybit: retCode/retMsg
+        message = body.get("msg") or body.get("message") or body.get("retMsg") or body.get("err-msg")  # HTX
+        errors = body.get("error")  # Kraken: {"error": ["EAPI:Invalid key"]}
+        if not message and isinstance(errors, list) and errors:
+            message = "; ".join(str(e) for e in errors)
+        return ExchangeReply(_int(code), str(message or ""))
     return ExchangeReply(None, "")
 
 
@@ -174,18 +184,18 @@ def translate(
         what = CREDENTIAL_NAMES.get(missing.group(1), missing.group(1))
         hint = PASSPHRASE_HINT if missing.group(1) == "password" else KEY_HINT
         return AuthenticationFailed(f"{exchange} needs this key's {what}.", hint)
-    if code in (-2014, 50111):
+    if code in _KEY_UNKNOWN:
         return AuthenticationFailed(f"{exchange} does not recognise this API key.", KEY_HINT, **kw)
-    if code in (-1022, 50113):
+    if code in _BAD_SIGNATURE:
         return AuthenticationFailed(
             f"{exchange} says the request's signature is invalid: the API secret does not belong to "
             "this key.",
             KEY_HINT,
             **kw,
         )
-    if code == 50104:
+    if code in (50104, 40011):
         return AuthenticationFailed(f"{exchange} needs this key's API passphrase.", PASSPHRASE_HINT, **kw)
-    if code == 50105:
+    if code in (50105, 400004):
         return AuthenticationFailed(f"{exchange} says the API passphrase is wrong.", PASSPHRASE_HINT, **kw)
     if code in (-2015, 50110):
         return KeyNotPermitted(
@@ -194,7 +204,18 @@ def translate(
             "Check the key, its IP restriction, and that it allows reading and spot trading.",
             **kw,
         )
-    if code in (-1021, 50102, 50112) or isinstance(exc, ccxt.InvalidNonce):
+    if code == 40012:  # Bitget: "apikey/password is incorrect"
+        return AuthenticationFailed(
+            f"{exchange} says the API key or its API passphrase is wrong.", PASSPHRASE_HINT, **kw
+        )
+    if code in _IP_REFUSED or (isinstance(exc, ccxt.AuthenticationError) and _NAMES_IP.search(words)):
+        return KeyNotPermitted(
+            f"{exchange} refused this computer's IP address: it is not on the API key's IP whitelist.{said}",
+            "Add this computer's IP address to the key's whitelist on the exchange, or use a key for it.",
+            **kw,
+        )
+    timestamp = isinstance(exc, ccxt.AuthenticationError) and "timestamp" in lowered  # Gate REQUEST_EXPIRED
+    if code in (-1021, 50102, 50112) or isinstance(exc, ccxt.InvalidNonce) or timestamp:
         return ClockOutOfSync(
             f"{exchange} refused the request because this computer's clock is out of sync with the "
             "exchange's.",
