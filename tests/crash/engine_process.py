@@ -1,5 +1,6 @@
 """The engine as its own process, to be killed at any moment:
-``python -m tests.crash.engine_process DIR N [--live URL --key K --secret S] [--gate] [--stop-after M]``.
+``python -m tests.crash.engine_process DIR N [--live URL --key K --secret S] [--stop-after M]``
+(or many of them, forked one after another by ``python -m tests.crash.engine_process --fork-server``).
 
 It does what the app's engine does at every start, with the real classes and files: open (or reopen) the
 exchange account and the order journal in DIR, reconcile every PENDING/OPEN order with the exchange, save the
@@ -20,13 +21,12 @@ Two venues, the same engine:
 
 stdout, one flushed line each: ``boot`` (imports done, nothing opened yet), ``ready ...`` (what the
 reconciliation found), ``minute ...`` per replayed minute, ``done`` after a clean close at the end
-(``paused`` after a clean close once ``--stop-after`` M minutes were stepped). With ``--gate`` nothing is
-opened after ``boot`` until a line ``go`` (or ``go POINT N``, an aimed kill as below) arrives on stdin.
+(``paused`` after a clean close once ``--stop-after`` M minutes were stepped).
 
-Aimed kills: with ``CRASH_POINT`` and ``CRASH_AFTER=N`` in the environment (or on the ``go`` line), the
-process SIGKILLs itself at
-the N-th passage through that point of the order path (a kill at a random moment rarely lands in a window
-a millisecond wide). The journal's methods are wrapped on the instance, nothing else changes:
+Aimed kills: with ``CRASH_POINT`` and ``CRASH_AFTER=N`` in the environment (or in the fork server's
+request), the process SIGKILLs itself at the N-th passage through that point of the order path (a kill at
+a random moment rarely lands in a window a millisecond wide). The journal's methods are wrapped on the
+instance, nothing else changes:
 
 - ``intent``: right after an intent is committed as PENDING, before it is sent;
 - ``answer``: right before the exchange's report of an order (placed, filled, canceled) is journaled;
@@ -39,9 +39,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import signal
 import sys
+import traceback
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -187,7 +189,7 @@ class ServerClock:
 async def live_venue(url: str, key: str, secret: str) -> AsyncIterator[Venue]:
     """The live path: ``CcxtGateway`` (real ccxt) on the local exchange at ``url``, whose replay this
     process moves through the exchange's control endpoint."""
-    from cryptobots_desktop.adapters.ccxt_gateway import CcxtGateway  # imported by main() before "boot"
+    from cryptobots_desktop.adapters.ccxt_gateway import CcxtGateway  # imported before "boot"
 
     gateway = CcxtGateway("binance", ApiCredentials(key, secret), account_id=LIVE_ACCOUNT_ID, api_url=url)
     # ccxt's client-side throttle spaces Binance requests by their weight (40 ms per order query, and the
@@ -273,29 +275,78 @@ async def main_async(args: argparse.Namespace, crash: tuple[str, int] | None) ->
     say("done" if finished else "paused")
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tests.crash.engine_process")
     parser.add_argument("data_dir", type=Path)
     parser.add_argument("minutes", type=int)
     parser.add_argument("--live", metavar="URL", help="trade through ccxt on the local exchange at URL")
     parser.add_argument("--key", default="", help="the local exchange's API key (with --live)")
     parser.add_argument("--secret", default="", help="and its secret")
-    parser.add_argument("--gate", action="store_true", help='after "boot", wait for "go [POINT N]" on stdin')
     parser.add_argument("--stop-after", type=int, help='stop cleanly after this many minutes ("paused")')
-    args = parser.parse_args()
+    return parser
+
+
+def engine(argv: list[str], crash: tuple[str, int] | None) -> None:
+    args = parser().parse_args(argv)
     if args.live:
         import cryptobots_desktop.adapters.ccxt_gateway  # noqa: F401  (ccxt: ~0.5 s, before "boot")
     say("boot")
+    asyncio.run(main_async(args, crash))
+
+
+def fork_server() -> None:
+    """``--fork-server``: import everything once, then start each engine as a fork of this process.
+
+    One JSON request a line on stdin, one answer a line on stdout: ``{"start": ARGV, "out": PATH,
+    "err": PATH, "crash": [POINT, N] | null}`` forks an engine (stdout and stderr to those files) and
+    answers ``pid PID``; ``{"wait": PID}`` answers ``exit CODE`` once it has ended (-9: SIGKILLed). The
+    engine opens nothing before it is forked: a fresh engine, without the second of imports (ccxt) that
+    would otherwise come before every run.
+    """
+    import cryptobots_desktop.adapters.ccxt_gateway  # noqa: F401
+
+    say("fork-server")
+    while line := sys.stdin.readline():
+        request = json.loads(line)
+        if "wait" in request:
+            _, status = os.waitpid(int(request["wait"]), 0)
+            say(f"exit {os.waitstatus_to_exitcode(status)}")
+            continue
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid:
+            say(f"pid {pid}")
+            continue
+        code = 1
+        try:  # the engine, in the child: never back into the loop above
+            for fd, path, flags in (
+                (0, os.devnull, os.O_RDONLY),
+                (1, request["out"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+                (2, request["err"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC),
+            ):
+                opened = os.open(path, flags, 0o644)
+                os.dup2(opened, fd)
+                os.close(opened)
+            crash = request["crash"]
+            engine(request["start"], (crash[0], int(crash[1])) if crash else None)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(code)
+
+
+def main() -> None:
+    if sys.argv[1:] == ["--fork-server"]:
+        fork_server()
+        return
     crash = None
     if os.environ.get("CRASH_POINT"):
         crash = (os.environ["CRASH_POINT"], int(os.environ["CRASH_AFTER"]))
-    if args.gate:
-        words = sys.stdin.readline().split()
-        if not words or words[0] != "go":
-            return  # the harness is gone, or let this spare engine go
-        if len(words) == 3:
-            crash = (words[1], int(words[2]))
-    asyncio.run(main_async(args, crash))
+    engine(sys.argv[1:], crash)
 
 
 if __name__ == "__main__":

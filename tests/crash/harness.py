@@ -4,20 +4,24 @@ Shared by the paper and the live crash tests: the kills (at a random moment, or 
 at a point of the order path), the tally of where each run died and of what the next start's reconciliation
 found, and the last run to the end.
 
-Two ways to start a run:
+Two ways to start an engine:
 
-- plain (the paper test): the engine starts; the kill comes a random delay after its first line
-  (``boot``: imports done, nothing opened);
-- gated (the live test): each engine is started one run ahead, imports everything (~1 s with ccxt), says
-  ``boot`` and waits on its stdin; the run begins with ``go`` (and the aimed point, if any) written there,
-  and the kill comes a random delay after that. Nothing is opened before ``go``, so the next engine
-  waiting is not a second engine at work.
+- a new Python process each time (the paper test);
+- forked from the engine's fork server (``engine_process --fork-server``, the live test), which has
+  imported everything once: ccxt's import (~1 s of CPU before every run, on a machine that is also running
+  the local exchange) would otherwise eat most of the time between two kills. A forked engine has opened
+  nothing before the fork: each one starts as fresh as a new process.
+
+Either way the SIGKILL comes a random delay after the engine's first line (``boot``: imports done, nothing
+opened).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
@@ -31,16 +35,18 @@ from tests.conftest import ROOT
 
 POINTS = ("intent", "answer", "fill", "deal")  # see tests.crash.engine_process; "state" follows "intent"
 BOOT_TIMEOUT_S = 20.0
+ENGINE = [sys.executable, "-m", "tests.crash.engine_process"]
 
 
 @dataclass(frozen=True)
 class KillPlan:
     timed: int  # kills at a random moment
     aimed: int  # kills the engine does itself at a chosen point of the order path
-    delay_s: tuple[float, float]  # from the run's start (first line, or ``go``) to the SIGKILL
+    delay_s: tuple[float, float]  # from the engine's first line to the SIGKILL
     seed: int
     final_timeout_s: float = 60.0  # for each clean run at the end
     leg_minutes: int | None = None  # the runs to the end stop cleanly ("paused") after this many minutes
+    aimed_wait_s: float | None = None  # an armed run waits this long for its aimed kill (default: delay)
 
 
 @dataclass
@@ -66,56 +72,122 @@ class Tally:
 
 
 class Engine:
-    """One engine process, its stdout/stderr in ``logs``."""
+    """One engine process, its stdout/stderr in files."""
 
-    def __init__(
-        self, command: Sequence[str], logs: Path, n: int, *, gated: bool, env: dict[str, str] | None = None
-    ) -> None:
-        environment = {k: v for k, v in os.environ.items() if not k.startswith("CRASH_")}
-        environment.update(env or {})
-        self.out = logs / f"run{n:03d}.out"
-        self.gated = gated
-        with self.out.open("wb") as stdout, self.out.with_suffix(".err").open("wb") as stderr:
-            self.proc = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "tests.crash.engine_process",
-                    *command,
-                    *(["--gate"] if gated else []),
-                ],
-                cwd=ROOT,
-                env=environment,
-                stdin=subprocess.PIPE if gated else subprocess.DEVNULL,
-                stdout=stdout,
-                stderr=stderr,
-            )
+    pid: int
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
 
     def errors(self) -> str:
         return self.out.with_suffix(".err").read_text()
 
-    def wait_for_first_line(self) -> None:
-        deadline = time.monotonic() + BOOT_TIMEOUT_S
-        while not self.out.read_bytes().endswith(b"\n"):
-            assert self.proc.poll() is None, f"the engine exited at start: {self.errors()}"
-            assert time.monotonic() < deadline, "the engine printed nothing"
-            time.sleep(0.002)
-
-    def go(self, crash: tuple[str, int] | None) -> None:
-        """Let a gated engine start its run (armed to kill itself at ``crash``, if given)."""
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((f"go {crash[0]} {crash[1]}\n" if crash else "go\n").encode())
-        self.proc.stdin.flush()
-
     def lines(self) -> list[str]:
         return self.out.read_text().splitlines()
 
+    def wait_for_first_line(self) -> None:
+        deadline = time.monotonic() + BOOT_TIMEOUT_S
+        while not self.out.read_bytes().endswith(b"\n"):
+            assert self.running(), f"the engine exited at start: {self.errors()}"
+            assert time.monotonic() < deadline, "the engine printed nothing"
+            time.sleep(0.002)
+
+    def kill(self) -> None:
+        """SIGKILL (harmless if it has ended: it is not reaped before ``wait``)."""
+        os.kill(self.pid, signal.SIGKILL)
+
+    def running(self) -> bool:
+        raise NotImplementedError
+
+    def wait(self, timeout: float) -> int:
+        """The exit code (-9: SIGKILLed)."""
+        raise NotImplementedError
+
+
+class ChildEngine(Engine):
+    """A new Python process."""
+
+    def __init__(self, argv: Sequence[str], out: Path, crash: tuple[str, int] | None) -> None:
+        super().__init__(out)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CRASH_")}
+        if crash is not None:
+            env["CRASH_POINT"], env["CRASH_AFTER"] = crash[0], str(crash[1])
+        with out.open("wb") as stdout, out.with_suffix(".err").open("wb") as stderr:
+            self.proc = subprocess.Popen(
+                [*ENGINE, *argv], cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr
+            )
+        self.pid = self.proc.pid
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def wait(self, timeout: float) -> int:
+        return self.proc.wait(timeout=timeout)
+
+
+class ForkServer:
+    """``engine_process --fork-server``: forks engines on request, reports how they ended."""
+
+    def __init__(self) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CRASH_")}
+        self.proc = subprocess.Popen(
+            [*ENGINE, "--fork-server"], cwd=ROOT, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
+        assert self.ask(None, BOOT_TIMEOUT_S) == "fork-server"
+
+    def ask(self, request: dict[str, object] | None, timeout: float) -> str:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        if request is not None:
+            self.proc.stdin.write(json.dumps(request).encode() + b"\n")
+            self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        assert ready, f"the fork server did not answer {request} in {timeout} s"
+        return self.proc.stdout.readline().decode().strip()
+
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()  # it reaps what is left and ends
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        if self.proc.stdin is not None:
-            self.proc.stdin.close()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class ForkedEngine(Engine):
+    def __init__(
+        self, server: ForkServer, argv: Sequence[str], out: Path, crash: tuple[str, int] | None
+    ) -> None:
+        super().__init__(out)
+        self.server = server
+        out.touch()  # (the engine opens it after the fork)
+        request = {"start": list(argv), "out": str(out), "err": str(out.with_suffix(".err")), "crash": crash}
+        answer = server.ask(request, BOOT_TIMEOUT_S).split()
+        assert answer[0] == "pid", answer
+        self.pid = int(answer[1])
+        self.code: int | None = None
+
+    def running(self) -> bool:
+        return self.code is None  # (it printed nothing yet: wait_for_first_line times out if it never does)
+
+    def wait(self, timeout: float) -> int:
+        if self.code is None:
+            answer = self.server.ask({"wait": self.pid}, timeout).split()
+            assert answer[0] == "exit", answer
+            self.code = int(answer[1])
+        return self.code
+
+
+def wait_for_aimed_kill(engine: Engine, timeout: float) -> None:
+    """Until the engine says ``crash ...`` (it kills itself right after), or ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        lines = engine.lines()
+        if lines and lines[-1].startswith("crash "):
+            return
+        time.sleep(0.005)
 
 
 def read_ready(lines: list[str], tally: Tally) -> None:
@@ -129,48 +201,45 @@ def read_ready(lines: list[str], tally: Tally) -> None:
 
 
 def kill_again_and_again(
-    command: Sequence[str],
+    argv: Sequence[str],
     logs: Path,
     plan: KillPlan,
     *,
-    gated: bool = False,
+    fork: bool = False,
     after_run: Callable[[], None] | None = None,
 ) -> Tally:
     """Start the engine, kill it, again and again (every other run also armed to kill itself at one of
     the POINTS, and the run after a kill at "intent" at its first "state"), then run it to the end.
-    ``after_run`` is called once each engine has exited (killed or not), before the next one starts."""
+    ``after_run`` is called once each engine has ended (killed or not), before the next one starts."""
     started: list[Engine] = []
     tally = Tally()
+    server = ForkServer() if fork else None
 
-    def spawn(crash: tuple[str, int] | None = None, extra: Sequence[str] = ()) -> Engine:
-        env = {"CRASH_POINT": crash[0], "CRASH_AFTER": str(crash[1])} if crash else None
-        engine = Engine([*command, *extra], logs, len(started), gated=gated, env=env)
+    def start(crash: tuple[str, int] | None = None, extra: Sequence[str] = ()) -> Engine:
+        out = logs / f"run{len(started):03d}.out"
+        full = [*argv, *extra]
+        engine = ForkedEngine(server, full, out, crash) if server else ChildEngine(full, out, crash)
         started.append(engine)
         return engine
 
     try:
         rng = random.Random(plan.seed)
         last = ["boot"]
-        spare = spawn() if gated else None
         while tally.timed < plan.timed or tally.aimed < plan.aimed:
             armed = tally.runs % 2 == 1 and tally.aimed < plan.aimed
             crash = (POINTS[(tally.runs // 2) % len(POINTS)], rng.randint(1, 6)) if armed else None
             if last == ["crash", "intent"]:  # its reconciliation marks the intent NOT_PLACED: die right then
                 crash = ("state", 1)
             delay = rng.uniform(*plan.delay_s)
-            if spare is not None:
-                engine = spare
-                engine.wait_for_first_line()
-                engine.go(crash)
-                spare = spawn()  # imports while this run runs
-            else:
-                engine = spawn(crash)
-                engine.wait_for_first_line()
+            engine = start(crash)
             tally.runs += 1
-            time.sleep(delay)
-            if engine.proc.poll() is None:
-                os.kill(engine.proc.pid, signal.SIGKILL)
-            code = engine.proc.wait(timeout=10)
+            engine.wait_for_first_line()
+            if crash is not None and plan.aimed_wait_s is not None:
+                wait_for_aimed_kill(engine, plan.aimed_wait_s)
+            else:
+                time.sleep(delay)
+            engine.kill()
+            code = engine.wait(timeout=10)
             if after_run is not None:
                 after_run()
             lines = engine.lines()
@@ -185,15 +254,10 @@ def kill_again_and_again(
             else:
                 tally.timed += 1
                 tally.killed_at[last[0]] += 1
-        if spare is not None:
-            spare.stop()
         leg = ["--stop-after", str(plan.leg_minutes)] if plan.leg_minutes else []
         while True:  # the last run, to the end (in clean legs, if the plan says so)
-            engine = spawn(extra=leg)
-            if gated:
-                engine.wait_for_first_line()
-                engine.go(None)
-            assert engine.proc.wait(timeout=plan.final_timeout_s) == 0, engine.errors()
+            engine = start(extra=leg)
+            assert engine.wait(timeout=plan.final_timeout_s) == 0, engine.errors()
             if after_run is not None:
                 after_run()
             lines = engine.lines()
@@ -205,5 +269,9 @@ def kill_again_and_again(
         assert lines[-1] == "done", lines[-3:]
     finally:  # a failed assertion leaves no engine running
         for engine in started:
-            engine.stop()
+            if engine.running():
+                engine.kill()
+                engine.wait(timeout=10)
+        if server is not None:
+            server.stop()
     return tally
