@@ -49,7 +49,7 @@ TRUSTED_BACKEND_MODULES = (
 """keyring's backends for the OS's own secret stores; no other backend is trusted with API keys."""
 
 _INSECURE_MARKERS = ("alt", "file", "plaintext", "null", "fail")
-_STATUS_PROBE_USER = "status-check"  # a user name no account can have (account ids have no dash first)
+_STATUS_PROBE_USER = "~status-check"  # a user name no account id can be (core.accounts.ACCOUNT_ID_PATTERN)
 
 T = TypeVar("T")
 

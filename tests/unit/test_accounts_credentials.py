@@ -201,3 +201,10 @@ def test_accepting_needs_the_exact_label_and_a_checked_key() -> None:
     for typed in ("okx main", "OKX", "OKX  main", ""):
         with pytest.raises(RiskNotAccepted, match="not the account's name"):
             checked.accept_risk(typed, 3)
+
+
+def test_the_vaults_status_probe_name_can_never_be_an_account_id() -> None:
+    from cryptobots_desktop.adapters.keyring_vault import _STATUS_PROBE_USER
+
+    with pytest.raises(InvalidAccount):
+        check_account_id(_STATUS_PROBE_USER)
