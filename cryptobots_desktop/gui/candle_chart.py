@@ -72,7 +72,9 @@ class CandleChart(QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self.plot.setMenuEnabled(False)
         self.plot.getPlotItem().hideButtons()
-        self.plot.getAxis("right").setStyle(showValues=True)
+        # no third tick level on the price axis: its grid lines are drawn at ~1 % opacity (invisible) yet
+        # cost about half of each repaint of the chart
+        self.plot.getAxis("right").setStyle(showValues=True, maxTickLevel=1)
         self.plot.showAxis("right")
         self.plot.hideAxis("left")
         self.candles_item = CandlestickItem()
