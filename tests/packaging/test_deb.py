@@ -1,8 +1,9 @@
 """The .deb as a person gets it: install, start from the menu's launcher, look at it, remove, purge.
 
-Runs only when ``CRYPTOBOTS_DEB`` names a built package (scripts/test.sh's ``package`` stage builds one with
-scripts/package.sh and runs this file as root under Xvfb, a session bus, gnome-keyring and a tray host:
-scripts/desktop-session.sh). It installs into this very system, so one run at a time (a lock file).
+Collected only when ``CRYPTOBOTS_DEB`` names a built package (tests/packaging/conftest.py; scripts/test.sh's
+``package`` stage builds one with scripts/package.sh and runs this file as root under Xvfb, a session bus,
+gnome-keyring and a tray host: scripts/desktop-session.sh). It installs into this very system, so one run at
+a time (a lock file).
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ WINDOW_NAME = "Cryptobots Desktop — Paper trading"
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 # where a package's leftovers would be: searched for "cryptobots" before installing and after purging
 SYSTEM_DIRS = ("/opt", "/usr", "/etc", "/var/lib/dpkg/info", "/var/cache/apt/archives")
-
-pytestmark = pytest.mark.skipif(not DEB, reason="set CRYPTOBOTS_DEB=path/to/the.deb (scripts/test.sh does)")
 
 
 def run(*cmd: str, timeout: float = 300, env: dict[str, str] | None = None) -> str:

@@ -252,17 +252,23 @@ def test_an_account_survives_a_restart_and_keeps_filling(market_data: Path, tmp_
 
 
 def test_replay_time_is_saved_on_close(market_data: Path, tmp_path: Path) -> None:
+    def writer_threads() -> set[int | None]:
+        return {t.ident for t in threading.enumerate() if t.name.startswith("paper-state")}
+
     async def scenario() -> None:
+        # other tests' session-wide local exchanges keep their own paper accounts (and threads) open
+        before = writer_threads()
         wall = FakeWall()
         ex = await open_exchange(market_data, tmp_path / "s.db", wall, speed=ReplaySpeed.X100)
+        assert writer_threads() - before, "the exchange writes its state on a thread of its own"
         wall.advance(36)  # one hour of replay
         assert ex.replay.now_ms() == START_2023 + DAY_MS + 3_600_000
         await ex.close()
         again = await open_exchange(market_data, tmp_path / "s.db", FakeWall(0.0), speed=ReplaySpeed.X100)
         assert again.replay.now_ms() == START_2023 + DAY_MS + 3_600_000
         await again.close()
-        # the writer thread is gone once the exchange is closed
-        assert not [t for t in threading.enumerate() if t.name.startswith("paper-state")]
+        # the writer threads of both are gone once the exchanges are closed
+        assert writer_threads() <= before
 
     run(scenario())
 
