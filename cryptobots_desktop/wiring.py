@@ -1,28 +1,125 @@
-"""The composition root: the one place that picks concrete adapters and wires them to the engine."""
+"""The composition root: the one place that picks concrete adapters and wires them to the engine.
+
+``open_paper_runtime`` opens the embedded paper account, the order journal and the bot supervisor; the
+connected exchange accounts (``AccountService``) come with it, each live one trading through its own
+``CcxtGateway`` (``LiveConnector``), which imports ccxt only when a live account is used.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import functools
+import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptobots_desktop.adapters.account_store import JsonAccountStore, accounts_file
+from cryptobots_desktop.adapters.bip39_wordlist import load_bip39_english
+from cryptobots_desktop.adapters.key_inspector import CcxtKeyInspector
+from cryptobots_desktop.adapters.keyring_vault import KeyringVault
 from cryptobots_desktop.adapters.paper import PaperExchange
 from cryptobots_desktop.adapters.sqlite_journal import SqliteJournal
+from cryptobots_desktop.core.accounts import Account
+from cryptobots_desktop.core.credentials import ApiCredentials
 from cryptobots_desktop.core.market import Market
-from cryptobots_desktop.core.ports import ExchangeGateway, Journal, ReplayControl
+from cryptobots_desktop.core.ports import ExchangeGateway, Journal, ReplayControl, SecretVault
+from cryptobots_desktop.engine.accounts import AccountService
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import Level
 from cryptobots_desktop.engine.market_feed import MarketFeed
 from cryptobots_desktop.engine.order_executor import OrderExecutor
 from cryptobots_desktop.engine.portfolio import PortfolioTracker
 from cryptobots_desktop.engine.supervisor import AccountLink, BotSupervisor
+from cryptobots_desktop.engine.wall_clock import WallClock
 from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import AppSettings
 
 PAPER_ACCOUNT_ID = "paper"
+LIVE_POLL_INTERVAL_S = 5.0  # a live account's prices: every 5 s (ccxt's own rate limiting on top)
+
+
+class LiveConnector:
+    """``engine.accounts.AccountConnector``: a live account's gateway, order executor, feed and bots.
+
+    ``api_urls`` points an exchange's every REST endpoint elsewhere (``--exchange-url``: the local test
+    exchange, a proxy). Orders left pending by a crash are reconciled by client order id before the
+    account's bots take a step.
+    """
+
+    def __init__(
+        self,
+        bus: EventBus,
+        journal: Journal,
+        supervisor: BotSupervisor,
+        api_urls: Mapping[str, str],
+        poll_interval: float = LIVE_POLL_INTERVAL_S,
+    ) -> None:
+        self._bus = bus
+        self._journal = journal
+        self._supervisor = supervisor
+        self._api_urls = dict(api_urls)
+        self._poll_interval = poll_interval
+        self._open: dict[str, tuple[ExchangeGateway, asyncio.Task[None]]] = {}
+
+    async def connect(self, account: Account, credentials: ApiCredentials) -> None:
+        await self.disconnect(account.account_id)
+        await asyncio.to_thread(importlib.import_module, "ccxt.async_support")  # ~0.45 s, off the loop
+        from cryptobots_desktop.adapters.ccxt_gateway import CcxtGateway  # noqa: PLC0415 - live only
+
+        gateway = CcxtGateway(
+            account.exchange_id,
+            credentials,
+            account_id=account.account_id,
+            api_url=self._api_urls.get(account.exchange_id),
+        )
+        try:
+            markets = await gateway.load_markets()
+            executor = OrderExecutor(self._journal, gateway, self._bus, account_id=account.account_id)
+            report = await executor.reconciler.reconcile_all()
+        except BaseException:
+            await gateway.close()
+            raise
+        if report.updated or report.not_placed:
+            self._bus.activity(
+                Level.INFO,
+                account.label,
+                f"Checked the orders left from the last run: {len(report.updated)} updated from the "
+                f"exchange, {len(report.not_placed)} never reached it.",
+            )
+        await self._supervisor.add_account(account.account_id, AccountLink(executor, markets, WallClock()))
+        feed = MarketFeed(
+            self._bus,
+            gateway,
+            None,
+            symbols=functools.partial(self._supervisor.symbols_of, account.account_id),
+            chart_symbol=None,
+            poll_interval=self._poll_interval,
+            on_prices=functools.partial(self._supervisor.on_prices, account_id=account.account_id),
+            account_id=account.account_id,
+        )
+        task = asyncio.get_running_loop().create_task(feed.run(), name=f"feed-{account.account_id}")
+        self._open[account.account_id] = (gateway, task)
+        self._bus.activity(Level.INFO, account.label, f"Connected to {gateway.exchange_name}.")
+
+    async def disconnect(self, account_id: str) -> None:
+        opened = self._open.pop(account_id, None)
+        if opened is None:
+            return
+        gateway, task = opened
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await self._supervisor.remove_account(account_id)
+        await gateway.close()
+
+    async def hold(self, account_id: str, reason: str) -> None:
+        await self._supervisor.hold_account(account_id, reason)
+
+    async def close(self) -> None:
+        for account_id in tuple(self._open):
+            await self.disconnect(account_id)
 
 
 @dataclass
@@ -40,29 +137,46 @@ class Runtime:
     journal: Journal
     executor: OrderExecutor
     supervisor: BotSupervisor
-    _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    accounts: AccountService
+    live: LiveConnector
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, repr=False)
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self.feed.run(), name="market-feed")
+        """Start the paper feed, and the live accounts' key checks and connections (in the background)."""
+        if not self._tasks:
+            loop = asyncio.get_running_loop()
+            self._tasks.append(loop.create_task(self.feed.run(), name="market-feed"))
+            self._tasks.append(loop.create_task(self.accounts.run(), name="key-checks"))
 
     async def stop(self) -> None:
-        """Stop the feed and close the exchange (the paper exchange saves its state here)."""
-        if self._task is not None:
-            self._task.cancel()
+        """Stop the feeds and close the exchanges (the paper exchange saves its state here)."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks.clear()
         try:
+            await self.live.close()
             await self.gateway.close()
         finally:
             await self.journal.close()
 
 
 async def open_paper_runtime(
-    bus: EventBus, settings: AppSettings, paths: AppPaths, resources: Path
+    bus: EventBus,
+    settings: AppSettings,
+    paths: AppPaths,
+    resources: Path,
+    *,
+    api_urls: Mapping[str, str] | None = None,
+    vault: SecretVault | None = None,
 ) -> Runtime:
-    """The embedded default: a paper account replaying real recorded market data, no key, no network."""
+    """The embedded default: a paper account replaying real recorded market data, no key, no network.
+
+    The connected live accounts are read too (their keys are checked and connected by ``Runtime.start``,
+    in the background). ``vault`` defaults to the OS keyring.
+    """
     paper = settings.paper
     exchange = await PaperExchange.open(
         market_data_dir=resources / "market_data",
@@ -90,7 +204,28 @@ async def open_paper_runtime(
     # "since start" compares with what this account really started with (saved with it), not the settings
     portfolio = PortfolioTracker(bus, exchange, quote="USDT", starting_balances=exchange.starting_balances)
     paper_link = AccountLink(executor, exchange.markets, exchange.replay)
-    supervisor = BotSupervisor(journal, {PAPER_ACCOUNT_ID: paper_link}, bus)
+    service: list[AccountService] = []  # the gate asks the account service, made just below
+
+    def gate(account_id: str) -> tuple[bool, str]:
+        return (True, "") if account_id == PAPER_ACCOUNT_ID else service[0].can_start(account_id)
+
+    supervisor = BotSupervisor(journal, {PAPER_ACCOUNT_ID: paper_link}, bus, gate)
+    live = LiveConnector(bus, journal, supervisor, api_urls or {})
+    wordlist = await asyncio.to_thread(load_bip39_english)
+    store = JsonAccountStore(accounts_file(paths.data_dir))
+    service.append(
+        AccountService(
+            store,
+            vault or KeyringVault(),
+            CcxtKeyInspector(api_urls),
+            bus,
+            wordlist,
+            connector=live,
+        )
+    )
+    await service[0].start()
+    if store.problem:
+        bus.activity(Level.ERROR, "accounts", store.problem)
     await supervisor.load()  # every bot and deal as the journal left them
     feed = MarketFeed(
         bus,
@@ -100,6 +235,7 @@ async def open_paper_runtime(
         chart_symbol=chart,
         replay=exchange.replay,
         on_prices=functools.partial(supervisor.on_prices, account_id=PAPER_ACCOUNT_ID),
+        account_id=PAPER_ACCOUNT_ID,
     )
     bus.activity(
         Level.INFO,
@@ -119,4 +255,6 @@ async def open_paper_runtime(
         journal,
         executor,
         supervisor,
+        service[0],
+        live,
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,24 +19,19 @@ from pathlib import Path
 
 from pydantic import TypeAdapter, ValidationError
 
-from cryptobots_desktop.core.accounts import Account, check_account_id, check_label
+from cryptobots_desktop.core.accounts import Account, check_account_id, check_label, new_account_id
 from cryptobots_desktop.core.ports import AccountStore
 
 ACCOUNTS_FILE = "accounts.json"
 SCHEMA_VERSION = 1
 
 _ACCOUNTS = TypeAdapter(list[Account])
+__all__ = ["ACCOUNTS_FILE", "JsonAccountStore", "LoadedAccounts", "accounts_file", "new_account_id"]
 
 
 def accounts_file(data_dir: Path) -> Path:
     """Where the accounts file lives in a data folder."""
     return data_dir / ACCOUNTS_FILE
-
-
-def new_account_id(exchange_id: str) -> str:
-    """A fresh, unguessable account id such as ``binance-3f9a0c1d2b4e``."""
-    prefix = "".join(ch for ch in exchange_id.lower() if ch.isascii() and ch.isalnum())[:24] or "account"
-    return check_account_id(f"{prefix}-{secrets.token_hex(6)}")
 
 
 @dataclass(frozen=True, slots=True)

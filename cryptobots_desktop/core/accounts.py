@@ -11,6 +11,7 @@ refused (``core.seed_phrase``), the fields the exchange requires (ccxt's ``requi
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 
@@ -148,6 +149,12 @@ def _still_granted(permissions: KeyPermissions, name: str) -> bool:
     if name == "ip_unrestricted":
         return permissions.ip_restricted is False
     return getattr(permissions, name, None) is True
+
+
+def new_account_id(exchange_id: str) -> str:
+    """A fresh, unguessable account id such as ``binance-3f9a0c1d2b4e``."""
+    prefix = "".join(ch for ch in exchange_id.lower() if ch.isascii() and ch.isalnum())[:24] or "account"
+    return check_account_id(f"{prefix}-{secrets.token_hex(6)}")
 
 
 def check_account_id(account_id: str) -> str:

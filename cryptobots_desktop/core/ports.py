@@ -10,12 +10,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from cryptobots_desktop.core.accounts import Account
+from cryptobots_desktop.core.accounts import Account, RequiredFields
 from cryptobots_desktop.core.balances import Balance
 from cryptobots_desktop.core.bots import BotRecord, DealRecord
 from cryptobots_desktop.core.credentials import ApiCredentials
 from cryptobots_desktop.core.errors import VaultProblem
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder, OrderIntent
+from cryptobots_desktop.core.key_permissions import KeyPermissions
 from cryptobots_desktop.core.market import Candle, Market, Ticker
 from cryptobots_desktop.core.orders import Order, OrderRequest
 from cryptobots_desktop.core.replay import ReplaySpeed
@@ -187,4 +188,34 @@ class AccountStore(Protocol):
 
     async def remove(self, account_id: str) -> None:
         """Forget an account (its keyring entry is the vault's to delete)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeListing:
+    """An exchange a person can connect: its ccxt id, its name, and whether the app can read key rights."""
+
+    exchange_id: str
+    name: str
+    probed: bool  # True: a permission probe reads what a key may do there; False: it cannot say
+
+
+class KeyInspector(Protocol):
+    """What the add-account flow asks of the exchanges: which exist, what a key needs, what it may do.
+
+    Every method may load ccxt (~0.45 s) and talks to the network: implementations keep that off the
+    calling thread. Failures raise ``core.errors`` only (``AuthenticationFailed``, ``ClockOutOfSync``,
+    ``RateLimited``, ``ExchangeUnavailable``...), their messages free of any secret.
+    """
+
+    async def exchanges(self) -> Sequence[ExchangeListing]:
+        """The exchanges with a permission probe first (by name), then every other one ccxt knows."""
+        ...
+
+    async def required_fields(self, exchange_id: str) -> RequiredFields:
+        """The credential fields the exchange needs (ccxt's ``requiredCredentials``)."""
+        ...
+
+    async def inspect(self, exchange_id: str, credentials: ApiCredentials, now_ms: int) -> KeyPermissions:
+        """Sign a real request with the key and read what it may do (fully unknown where it cannot say)."""
         ...

@@ -69,7 +69,13 @@ class DcaBotRunner(BotRunner):
         tp = latest.get(TAKE_PROFIT)
         tp_price = tp.intent.request.price if tp is not None and tp.state is IntentState.OPEN else None
         return DealUpdated(
-            self._deals[deal_no], deal, self.bot.name, filled, self.params.max_safety_orders, tp_price
+            self._deals[deal_no],
+            deal,
+            self.bot.name,
+            filled,
+            self.params.max_safety_orders,
+            tp_price,
+            account_id=self.bot.account_id,
         )
 
     def watch(self) -> BotWatch:

@@ -7,11 +7,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
+from cryptobots_desktop.core.accounts import Account
 from cryptobots_desktop.core.balances import Valuation
 from cryptobots_desktop.core.bots import BotRecord, DealRecord
 from cryptobots_desktop.core.deals import Deal
 from cryptobots_desktop.core.intents import JournaledOrder
 from cryptobots_desktop.core.market import Candle, Ticker
+from cryptobots_desktop.core.permissions import KeyWarning, Severity, worst
+from cryptobots_desktop.core.ports import VaultStatus
 from cryptobots_desktop.core.replay import ReplaySpeed
 
 
@@ -30,7 +33,10 @@ class ConnectionState(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TickerUpdated:
+    """A pair's price now on one account (paper and live prices of the same pair differ)."""
+
     ticker: Ticker
+    account_id: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,7 @@ class DealUpdated:
     safety_orders_filled: int = 0
     safety_orders_max: int = 0
     take_profit_price: Decimal | None = None
+    account_id: str = ""  # the bot's account (its prices are that account's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +119,42 @@ class BotStopped:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    """One connected account as the window shows it: no secret, its warnings worst first, its checks."""
+
+    account: Account
+    warnings: tuple[KeyWarning, ...]
+    checking: bool = False  # a permission check is under way
+    last_error: str = ""  # why the last check (or connection) failed, until one succeeds
+    connected: bool = False  # its exchange connection is open (bots can trade once allowed)
+
+    @property
+    def worst(self) -> Severity | None:
+        return worst(list(self.warnings))
+
+    @property
+    def blocking(self) -> tuple[KeyWarning, ...]:
+        """The warnings that keep bots from starting on this account."""
+        return tuple(w for w in self.warnings if w.blocks_bots)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountsChanged:
+    """The accounts (all of them: a handful) and whether the OS keyring can keep keys."""
+
+    accounts: tuple[AccountState, ...]
+    vault: VaultStatus
+
+
+@dataclass(frozen=True, slots=True)
+class KeyWarningsRaised:
+    """A check found warnings the account did not have before (the tray notifies)."""
+
+    account: Account
+    warnings: tuple[KeyWarning, ...]
+
+
 Event = (
     TickerUpdated
     | CandlesUpdated
@@ -123,4 +166,6 @@ Event = (
     | DealUpdated
     | BotUpdated
     | BotStopped
+    | AccountsChanged
+    | KeyWarningsRaised
 )

@@ -59,7 +59,7 @@ class GridBotRunner(BotRunner):
         return self.bot.status is BotStatus.RUNNING and price is not None and not self.active_deals
 
     def _deal_update(self, deal_no: int, deal: Deal | None) -> DealUpdated:
-        return DealUpdated(self._deals[deal_no], deal, self.bot.name)
+        return DealUpdated(self._deals[deal_no], deal, self.bot.name, account_id=self.bot.account_id)
 
     def realised_profit(self) -> Decimal:
         """The completed buy-then-sell cycles' profit, fees included (the grid's own measure)."""

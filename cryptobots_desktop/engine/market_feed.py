@@ -29,26 +29,31 @@ class MarketFeed:
     At a timed replay speed (or live) it polls every ``poll_interval`` seconds. At ``ReplaySpeed.MAX`` it
     steps the replay one candle at a time, as fast as the exchange answers, and publishes at most every
     ``publish_interval`` seconds so the window keeps up.
+
+    ``symbols`` may be a callable, asked at every poll (a live account polls the pairs its bots trade);
+    a feed without ``portfolio`` or ``chart_symbol`` leaves the dashboard's balances or chart alone.
     """
 
     def __init__(
         self,
         bus: EventBus,
         gateway: ExchangeGateway,
-        portfolio: PortfolioTracker,
+        portfolio: PortfolioTracker | None,
         *,
-        symbols: Sequence[str],
-        chart_symbol: str,
+        symbols: Sequence[str] | Callable[[], Sequence[str]],
+        chart_symbol: str | None,
         replay: ReplayControl | None = None,
         poll_interval: float = 0.25,
         publish_interval: float = 0.1,
         candle_limit: int = 120,
         on_prices: Callable[[Mapping[str, Decimal]], Awaitable[None]] | None = None,
+        account_id: str | None = None,
     ) -> None:
+        self.account_id = account_id or gateway.exchange_id
         self._bus = bus
         self._gateway = gateway
         self._portfolio = portfolio
-        self._symbols = tuple(symbols)
+        self._symbols = symbols if callable(symbols) else tuple(symbols)
         self._chart_symbol = chart_symbol
         self._replay = replay
         self._poll_interval = poll_interval
@@ -62,7 +67,7 @@ class MarketFeed:
         self.prices: dict[str, Decimal] = {}
 
     @property
-    def chart_symbol(self) -> str:
+    def chart_symbol(self) -> str | None:
         return self._chart_symbol
 
     def set_chart_symbol(self, symbol: str) -> None:
@@ -109,7 +114,8 @@ class MarketFeed:
         The window's handlers run inside ``publish``; the event loop gets a turn between one publication
         and the next, so their costs never add up to one long freeze of the window.
         """
-        tickers = [await self._gateway.fetch_ticker(symbol) for symbol in self._symbols]
+        symbols = self._symbols() if callable(self._symbols) else self._symbols
+        tickers = [await self._gateway.fetch_ticker(symbol) for symbol in symbols]
         for ticker in tickers:
             self.prices[ticker.symbol] = ticker.last
         if self._on_prices is not None:
@@ -117,14 +123,16 @@ class MarketFeed:
         if not publish:
             return
         for ticker in tickers:
-            self._bus.publish(TickerUpdated(ticker))
+            self._bus.publish(TickerUpdated(ticker, self.account_id))
             await asyncio.sleep(0)
         chart = self._chart_symbol
-        candles = await self._gateway.fetch_candles(chart, "1m", self._candle_limit)
-        self._bus.publish(CandlesUpdated(chart, "1m", tuple(candles)))
-        await asyncio.sleep(0)
-        await self._portfolio.refresh(self.prices)
-        await asyncio.sleep(0)
+        if chart is not None:
+            candles = await self._gateway.fetch_candles(chart, "1m", self._candle_limit)
+            self._bus.publish(CandlesUpdated(chart, "1m", tuple(candles)))
+            await asyncio.sleep(0)
+        if self._portfolio is not None:
+            await self._portfolio.refresh(self.prices)
+            await asyncio.sleep(0)
         self._publish_replay()
 
     def _finished(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -39,10 +39,26 @@ class AccountLink:
     clock: Clock
 
 
-class BotSupervisor:
-    """Owns the bots' runners. ``on_prices`` is called by each account's price feed on new prices."""
+Gate = Callable[[str], tuple[bool, str]]
+"""Whether bots may run on an account now (``AccountService.can_start``): (allowed, why not)."""
 
-    def __init__(self, journal: Journal, accounts: Mapping[str, AccountLink], bus: EventBus) -> None:
+
+def _open_gate(_account_id: str) -> tuple[bool, str]:
+    return True, ""
+
+
+class BotSupervisor:
+    """Owns the bots' runners. ``on_prices`` is called by each account's price feed on new prices.
+
+    ``gate`` says whether bots may run on an account (a key that may withdraw, has not been checked, or
+    may not trade): no bot is created, started or resumed on an account it refuses, and ``hold_account``
+    pauses the running ones when an account becomes refused.
+    """
+
+    def __init__(
+        self, journal: Journal, accounts: Mapping[str, AccountLink], bus: EventBus, gate: Gate = _open_gate
+    ) -> None:
+        self._gate = gate
         self._journal = journal
         self._accounts = dict(accounts)
         self._bus = bus
@@ -63,11 +79,44 @@ class BotSupervisor:
         )
 
     async def add_account(self, account_id: str, link: AccountLink) -> None:
-        """Connect an account (at start or when the person adds one) and start the bots journaled on it."""
+        """Connect an account (at start or when the person adds one) and start the bots journaled on it.
+
+        Bots journaled as running stay paused while the gate refuses the account.
+        """
         self._accounts[account_id] = link
         for bot in await self._journal.bots():
             if bot.account_id == account_id and bot.bot_id not in self._runners:
                 await self._try_add(bot)
+        allowed, reason = self._gate(account_id)
+        if not allowed:
+            await self.hold_account(account_id, reason)
+
+    async def remove_account(self, account_id: str) -> None:
+        """Disconnect an account: its bots stop being stepped (their journal records stay as they are)."""
+        self._accounts.pop(account_id, None)
+        for bot_id in [b for b, r in self._runners.items() if r.bot.account_id == account_id]:
+            self._runners.pop(bot_id)
+            self._last.pop(bot_id, None)
+            self._seen.pop(bot_id, None)
+        self._prices = {k: v for k, v in self._prices.items() if k[0] != account_id}
+
+    async def hold_account(self, account_id: str, reason: str) -> int:
+        """Pause every running bot of the account, saying why; returns how many were paused."""
+        running = [
+            r
+            for r in self._runners.values()
+            if r.bot.account_id == account_id and r.bot.status is BotStatus.RUNNING
+        ]
+        for runner in running:
+            await runner.set_status(BotStatus.PAUSED)
+            self._bus.activity(Level.WARNING, runner.bot.name, f"Bot paused: {reason}")
+            self._announce(runner)
+        return len(running)
+
+    def _check_gate(self, account_id: str) -> None:
+        allowed, reason = self._gate(account_id)
+        if not allowed:
+            raise CryptobotsError(f"Bots cannot run on this account now. {reason}")
 
     # -- bots ------------------------------------------------------------------------------------------
     async def load(self) -> None:
@@ -104,6 +153,7 @@ class BotSupervisor:
         link = self._accounts.get(account_id)
         if link is None:
             raise ValueError(f"no such account: {account_id!r}")
+        self._check_gate(account_id)
         if symbol not in link.markets:
             raise ValueError(f"{symbol} is not traded on this account")
         bot = BotRecord(
@@ -148,6 +198,8 @@ class BotSupervisor:
         bot is stepped until that is done. A stopped DCA bot leaves its open deals as they are.
         """
         runner = self._runners[bot_id]
+        if status is BotStatus.RUNNING:
+            self._check_gate(runner.bot.account_id)
         await runner.set_status(status)
         if status is BotStatus.STOPPED and runner.closes_on_stop:
             for record in runner.active_deals:
@@ -165,10 +217,17 @@ class BotSupervisor:
         return len(running)
 
     async def resume_all(self) -> int:
+        """Resume every paused bot whose account the gate allows; returns how many were resumed."""
         paused = [r for r in self._runners.values() if r.bot.status is BotStatus.PAUSED]
+        resumed = 0
         for runner in paused:
+            allowed, reason = self._gate(runner.bot.account_id)
+            if not allowed:
+                self._bus.activity(Level.WARNING, runner.bot.name, f"Bot stays paused: {reason}")
+                continue
             await self.set_status(runner.bot.bot_id, BotStatus.RUNNING)
-        return len(paused)
+            resumed += 1
+        return resumed
 
     async def close_deal(self, bot_id: str, deal_no: int, price: Decimal | None) -> None:
         """Close a deal at market now: cancel its orders and sell what it holds.

@@ -42,6 +42,8 @@ from .tray import AppTray
 if TYPE_CHECKING:
     from cryptobots_desktop.wiring import Runtime
 
+PAPER_ACCOUNT_ID = "paper"  # wiring.PAPER_ACCOUNT_ID (wiring loads after the first paint)
+
 log = logging.getLogger(__name__)
 
 
@@ -121,7 +123,7 @@ class AppController(QObject):
         self._bots_text = "Bots: none yet"
         self._active_deals: dict[tuple[str, int], bool] = {}
         self._free: dict[str, Decimal] = {}
-        self._prices: dict[str, Decimal] = {}
+        self._prices: dict[tuple[str, str], Decimal] = {}  # (account id, pair) -> last price
         self._tasks: set[asyncio.Task[None]] = set()
         self.new_bot_dialog = None
 
@@ -304,7 +306,13 @@ class AppController(QObject):
         from cryptobots_desktop.gui.new_bot_dialog import NewBotDialog  # noqa: PLC0415 - only when asked
 
         rt = self.runtime
-        dialog = NewBotDialog(rt.pairs, rt.markets, self._prices.get, self._free_balance, parent=self.window)
+        dialog = NewBotDialog(
+            rt.pairs,
+            rt.markets,
+            lambda pair: self._prices.get((PAPER_ACCOUNT_ID, pair)),
+            self._free_balance,
+            parent=self.window,
+        )
         dialog.accepted.connect(lambda: self._create_bot(dialog))
         dialog.finished.connect(lambda _result: setattr(self, "new_bot_dialog", None))
         self.new_bot_dialog = dialog
@@ -370,7 +378,9 @@ class AppController(QObject):
         if self.runtime is not None:
             r = deal.record
             self.spawn(
-                self.runtime.supervisor.close_deal(r.bot_id, r.deal_no, self._prices.get(r.symbol)),
+                self.runtime.supervisor.close_deal(
+                    r.bot_id, r.deal_no, self._prices.get((deal.account_id, r.symbol))
+                ),
                 "Closing the deal",
             )
 
@@ -426,7 +436,7 @@ class AppController(QObject):
             )
 
     def _on_ticker(self, event: TickerUpdated) -> None:
-        self._prices[event.ticker.symbol] = event.ticker.last
+        self._prices[(event.account_id, event.ticker.symbol)] = event.ticker.last
         if self.new_bot_dialog is not None:
             self.new_bot_dialog.refresh()
 

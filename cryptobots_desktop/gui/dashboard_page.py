@@ -41,6 +41,7 @@ class DashboardPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._price_decimals: Callable[[str], int] = lambda _pair: 2
+        self.account_id = "paper"  # the account whose prices and balances the dashboard shows
 
         self.value_label = QLabel("—")
         self.value_label.setObjectName("portfolioValue")
@@ -146,7 +147,7 @@ class DashboardPage(QWidget):
         self.balances_model.update(v)
 
     def on_ticker(self, event: TickerUpdated) -> None:
-        if event.ticker.symbol == self.pair:
+        if event.ticker.symbol == self.pair and event.account_id == self.account_id:
             decimals = self._price_decimals(self.pair)
             self.price_label.setText(fmt_amount(event.ticker.last, decimals))
 

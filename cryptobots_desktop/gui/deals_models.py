@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import Any
@@ -46,14 +47,24 @@ class OpenDealsModel(RecordTableModel[DealUpdated]):
     def __init__(self, price_decimals: Decimals) -> None:
         super().__init__()
         self.price_decimals = price_decimals
-        self.prices: dict[str, Decimal] = {}
-        self.now_ms: int | None = None
+        self.prices: dict[tuple[str, str], Decimal] = {}  # (account id, pair) -> the price now
+        self.now_ms: int | None = None  # the paper replay's time; live deals age in wall time
+        self.replay_account = "paper"
+
+    def price(self, row: DealUpdated) -> Decimal | None:
+        """The deal's pair's price now on the deal's own account."""
+        return self.prices.get((row.account_id, row.record.symbol))
+
+    def _now_ms(self, row: DealUpdated) -> int | None:
+        if row.account_id and row.account_id != self.replay_account:
+            return int(time.time() * 1000)
+        return self.now_ms
 
     def key(self, row: DealUpdated) -> Hashable:
         return (row.record.bot_id, row.record.deal_no)
 
     def pnl(self, row: DealUpdated) -> tuple[Decimal | None, Decimal | None]:
-        price = self.prices.get(row.record.symbol)
+        price = self.price(row)
         if row.deal is None or price is None or row.deal.average_entry_price is None:
             return None, None
         return row.deal.total_pnl(price), row.deal.total_pnl_pct(price)
@@ -70,7 +81,7 @@ class OpenDealsModel(RecordTableModel[DealUpdated]):
             avg = row.deal.average_entry_price if row.deal is not None else None
             return "—" if avg is None else fmt_amount(avg, self.price_decimals(r.symbol))
         if col == 4:
-            price = self.prices.get(r.symbol)
+            price = self.price(row)
             return "—" if price is None else fmt_amount(price, self.price_decimals(r.symbol))
         if col == 5:
             pnl = self.pnl(row)[0]
@@ -83,7 +94,8 @@ class OpenDealsModel(RecordTableModel[DealUpdated]):
         if col == 8:
             tp = row.take_profit_price
             return "—" if tp is None else fmt_amount(tp, self.price_decimals(r.symbol))
-        return "" if self.now_ms is None else fmt_age(self.now_ms - r.opened_ms)
+        now_ms = self._now_ms(row)
+        return "" if now_ms is None else fmt_age(now_ms - r.opened_ms)
 
     def sort_value(self, row: DealUpdated, col: int) -> Any:
         if col in (5, 6):

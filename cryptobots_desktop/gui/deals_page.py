@@ -65,7 +65,7 @@ class DealsPage(QWidget):
         layout.addWidget(self.tabs)
         self.open_view.selectionModel().selectionChanged.connect(self._update_close_button)
         self._deals: dict[tuple[str, int], DealUpdated] = {}  # the latest of each deal, not yet shown
-        self._prices: dict[str, Decimal] = {}  # the latest price of each pair, not yet shown
+        self._prices: dict[tuple[str, str], Decimal] = {}  # the latest (account, pair) prices, not shown yet
         self._throttle = Throttle(self.flush, parent=self)
         self._update_totals()
 
@@ -75,7 +75,7 @@ class DealsPage(QWidget):
 
     def on_ticker(self, event: TickerUpdated) -> None:
         t = event.ticker
-        self._prices[t.symbol] = t.last
+        self._prices[(event.account_id, t.symbol)] = t.last
         self._throttle.request()
 
     def flush(self) -> None:

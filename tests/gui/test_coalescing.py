@@ -30,7 +30,7 @@ def deal_event(bot: int, deal_no: int, step: int) -> DealUpdated:
     phase = "closed" if closing else ("open" if step else "opening")
     deal = Deal(f"b{bot}-{deal_no}", f"b{bot}", symbol, T0, buys, sells, T0 + 9 if closing else None)
     record = DealRecord(f"b{bot}", deal_no, symbol, phase, T0, closed_ms=T0 + 9 if closing else None)
-    return DealUpdated(record, deal, f"Bot {bot}", max(0, step - 1), 3, D(110))
+    return DealUpdated(record, deal, f"Bot {bot}", max(0, step - 1), 3, D(110), account_id="paper")
 
 
 def bot_event(bot: int, closed: int, status: BotStatus = BotStatus.RUNNING) -> BotUpdated:
@@ -60,14 +60,14 @@ def test_a_burst_of_updates_ends_with_the_last_state_and_right_totals(driver) ->
                 deals.on_deal(event)
             w.bots.on_bot(bot_event(bot, step))
         for symbol, price in zip(PAIRS, ("101", "99"), strict=True):
-            deals.on_ticker(TickerUpdated(Ticker(symbol, T0, D(price) + step)))
+            deals.on_ticker(TickerUpdated(Ticker(symbol, T0, D(price) + step), "paper"))
     assert deals.open_model.rowCount() == deals.closed_model.rowCount() == 0  # not shown one by one
 
     driver.until(lambda: deals.open_model.rowCount() == 10, timeout=2, what="the deals flushed")
     assert changes.count("inserted") <= 2 and changes.count("changed") <= 1  # one change per table
     assert deals.closed_model.rowCount() == 10
     prices = {"BTC/USDT": D(104), "ETH/USDT": D(102)}
-    assert deals.open_model.prices == prices
+    assert deals.open_model.prices == {("paper", symbol): price for symbol, price in prices.items()}
     open_rows = {(r.record.bot_id, r.record.deal_no): r for r in deals.open_model.rows()}
     closed_rows = {(r.record.bot_id, r.record.deal_no): r for r in deals.closed_model.rows()}
     assert set(open_rows) | set(closed_rows) == set(last) and not set(open_rows) & set(closed_rows)
@@ -86,11 +86,11 @@ def test_a_burst_of_updates_ends_with_the_last_state_and_right_totals(driver) ->
     # the next burst shows as soon as the page does, without waiting for the flush
     for bot in range(10):
         w.bots.on_bot(bot_event(bot, 4, BotStatus.PAUSED))
-    deals.on_ticker(TickerUpdated(Ticker("BTC/USDT", T0, D(90))))
+    deals.on_ticker(TickerUpdated(Ticker("BTC/USDT", T0, D(90)), "paper"))
     w.show_page(1)
     assert {r.bot.status for r in w.bots.model.rows()} == {BotStatus.PAUSED}
     w.show_page(2)
-    assert deals.open_model.prices["BTC/USDT"] == D(90)
+    assert deals.open_model.prices[("paper", "BTC/USDT")] == D(90)
     btc = [e for e in open_rows.values() if e.record.symbol == "BTC/USDT"]
     assert btc and all(deals.open_model.pnl(e)[0] == e.deal.total_pnl(D(90)) for e in btc)
     open_pnl = sum((deals.open_model.pnl(e)[0] for e in open_rows.values()), D(0))
