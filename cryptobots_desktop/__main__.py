@@ -10,6 +10,13 @@ from pathlib import Path
 from . import __version__
 
 
+def _exchange_url(text: str) -> tuple[str, str]:
+    exchange_id, sep, url = text.partition("=")
+    if not sep or not exchange_id or not url.startswith(("http://", "https://")):
+        raise argparse.ArgumentTypeError("expected EXCHANGE=URL, e.g. binance=http://127.0.0.1:8080")
+    return exchange_id.strip().lower(), url.strip()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cryptobots-desktop",
@@ -32,6 +39,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--minimized",
         action="store_true",
         help="start hidden in the system tray (for autostart); without a tray the window is shown",
+    )
+    parser.add_argument(  # hidden: the tests' local exchange (or a proxy) in place of an exchange's API
+        "--exchange-url",
+        action="append",
+        type=_exchange_url,
+        metavar="EXCHANGE=URL",
+        help=argparse.SUPPRESS,
     )
     parser.add_argument(  # hidden: run by the packaging tests from the installed bundle
         "--self-check",

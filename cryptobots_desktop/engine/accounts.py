@@ -219,23 +219,28 @@ class AccountService:
         else:
             account = old.with_credentials(credentials).with_label(label, others)
         account = account.with_check(permissions, now)
+        # Once the exchange has said yes, keeping the key runs to its end even if the person cancels now:
+        # a half-kept account (a keyring entry without its account, or the reverse) is never left.
+        await asyncio.shield(self._keep(account, credentials, replacing=old is not None))
+        return self.state(account.account_id)
+
+    async def _keep(self, account: Account, credentials: ApiCredentials, *, replacing: bool) -> None:
         await self._vault.store(account.account_id, credentials)
         try:
             await self._store.save(account)
         except BaseException:
-            if old is None:  # no orphaned keyring entry for an account that was never saved
+            if not replacing:  # no orphaned keyring entry for an account that was never saved
                 with contextlib.suppress(CryptobotsError):
                     await self._vault.delete(account.account_id)
             raise
         self._accounts[account.account_id] = account
         self._errors.pop(account.account_id, None)
-        verb = "connected" if old is None else "updated with a new key"
+        verb = "updated with a new key" if replacing else "connected"
         self._bus.activity(Level.INFO, account.label, f"Account {verb}: the exchange accepted the key.")
         self._announce_new_warnings(account, previous=())
         await self._connect(account, credentials)
         await self._hold_if_blocked(account.account_id)
         self._publish()
-        return self.state(account.account_id)
 
     async def recheck(self, account_id: str) -> AccountState:
         """Ask the exchange again what the account's key may do; a failure is kept on the account."""

@@ -52,6 +52,7 @@ def run_app(args: argparse.Namespace) -> int:
         resources_dir(),
         quit_after_first_paint=args.quit_after_first_paint,
         start_minimized=args.minimized,
+        api_urls=dict(getattr(args, "exchange_url", None) or []),
     )
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: loop.call_soon_threadsafe(controller.request_quit))

@@ -23,6 +23,10 @@ STATUS_TEXT = {
 class BotsModel(RecordTableModel[BotUpdated]):
     HEADERS = ("Name", "Account", "Pair", "Strategy", "Status", "Open deals", "Closed deals", "Profit")
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.account_labels: dict[str, str] = {}  # live account id -> its name (and whether bots may run)
+
     def key(self, row: BotUpdated) -> Hashable:
         return row.bot.bot_id
 
@@ -31,7 +35,9 @@ class BotsModel(RecordTableModel[BotUpdated]):
         if col == 0:
             return b.name
         if col == 1:
-            return "Paper" if b.account_id == "paper" else b.account_id
+            if b.account_id == "paper":
+                return "Paper"
+            return self.account_labels.get(b.account_id, f"{b.account_id} (not connected)")
         if col == 2:
             return ", ".join(b.symbols)
         if col == 3:

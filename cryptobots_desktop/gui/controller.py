@@ -8,7 +8,7 @@ import csv
 import gc
 import logging
 import sys
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +34,7 @@ from cryptobots_desktop.engine.events import (
 from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import LoadedSettings, SettingsStore
 
+from .accounts_controller import AccountsController
 from .event_bridge import QtEventBridge
 from .formatting import fmt_money, fmt_signed
 from .main_window import WINDOW_TITLE, MainWindow
@@ -60,12 +61,15 @@ class AppController(QObject):
         tray_available: bool | None = None,
         quit_after_first_paint: bool = False,
         start_minimized: bool = False,
+        api_urls: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
         self._store = store
         self.settings = loaded.settings
         self._paths = paths
         self._resources = resources
+        self._api_urls = dict(api_urls or {})
+        self._tasks: set[asyncio.Task[None]] = set()
         self._loop = asyncio.get_event_loop()  # the qasync loop, set before the controller is built
         self.bus = EventBus()
         self.bridge = QtEventBridge(self.bus, self)
@@ -124,8 +128,8 @@ class AppController(QObject):
         self._active_deals: dict[tuple[str, int], bool] = {}
         self._free: dict[str, Decimal] = {}
         self._prices: dict[tuple[str, str], Decimal] = {}  # (account id, pair) -> last price
-        self._tasks: set[asyncio.Task[None]] = set()
         self.new_bot_dialog = None
+        self.accounts = AccountsController(w, self.tray, b, self.bus, self.spawn, self._update_tray, self)
 
     # -- life cycle -----------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -153,7 +157,9 @@ class AppController(QObject):
         from cryptobots_desktop.wiring import open_paper_runtime  # noqa: PLC0415 - adapters load after 1st paint
 
         try:
-            self.runtime = await open_paper_runtime(self.bus, self.settings, self._paths, self._resources)
+            self.runtime = await open_paper_runtime(
+                self.bus, self.settings, self._paths, self._resources, api_urls=self._api_urls
+            )
         except CryptobotsError as exc:
             self.bus.publish(ConnectionChanged("paper", ConnectionState.DOWN, str(exc)))
             self.bus.activity(Level.ERROR, "paper", str(exc))
@@ -164,6 +170,7 @@ class AppController(QObject):
             self.bus.activity(Level.ERROR, "paper", f"The paper exchange could not be opened: {exc}")
             return
         rt = self.runtime
+        self.accounts.attach(rt.accounts)
         w.price_decimals = lambda pair: rt.markets[pair].price_decimals if pair in rt.markets else 2
         w.deals.open_model.refresh_all()
         w.dashboard.set_precision(
@@ -268,9 +275,9 @@ class AppController(QObject):
 
     def _update_tray(self) -> None:
         if self.tray is not None:
-            self.tray.set_summary(
-                f"{WINDOW_TITLE}\nPaper trading — simulated funds\n{self._portfolio_text}\n{self._bots_text}"
-            )
+            lines = [WINDOW_TITLE, "Paper trading — simulated funds", self._portfolio_text, self._bots_text]
+            warning = self.accounts.worst_text() if hasattr(self, "accounts") else ""
+            self.tray.set_summary("\n".join([*lines, warning] if warning else lines))
 
     def _on_pair_changed(self, pair: str) -> None:
         self.settings.window.chart_pair = pair

@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import (
+    AccountsChanged,
     ActivityLogged,
     BotStopped,
     BotUpdated,
@@ -18,6 +19,7 @@ from cryptobots_desktop.engine.events import (
     ConnectionChanged,
     DealUpdated,
     Event,
+    KeyWarningsRaised,
     OrderUpdated,
     PortfolioUpdated,
     ReplayProgress,
@@ -36,6 +38,8 @@ class QtEventBridge(QObject):
     dealUpdated = Signal(object)  # DealUpdated
     botUpdated = Signal(object)  # BotUpdated
     botStopped = Signal(object)  # BotStopped
+    accountsChanged = Signal(object)  # AccountsChanged
+    keyWarningsRaised = Signal(object)  # KeyWarningsRaised
 
     def __init__(self, bus: EventBus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +54,8 @@ class QtEventBridge(QObject):
             DealUpdated: self.dealUpdated,
             BotUpdated: self.botUpdated,
             BotStopped: self.botStopped,
+            AccountsChanged: self.accountsChanged,
+            KeyWarningsRaised: self.keyWarningsRaised,
         }
         self._unsubscribe = bus.subscribe(self._dispatch)
 

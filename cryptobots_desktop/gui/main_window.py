@@ -18,14 +18,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .accounts_page import AccountsPage
 from .activity_page import ActivityPage
 from .bots_page import BotsPage
 from .dashboard_page import DashboardPage
 from .deals_page import DealsPage
 from .icons import app_icon
 from .status_bar import AppStatusBar
+from .warnings_banner import WarningsBanner
 
 WINDOW_TITLE = "Cryptobots Desktop"
+DASHBOARD, BOTS, DEALS, ACCOUNTS, ACTIVITY = range(5)  # the pages, in the navigation's order (Ctrl+1…5)
 
 
 class MainWindow(QMainWindow):
@@ -41,7 +44,9 @@ class MainWindow(QMainWindow):
         self.dashboard = DashboardPage()
         self.bots = BotsPage()
         self.deals = DealsPage(lambda symbol: self.price_decimals(symbol))  # noqa: PLW0108 - set later
+        self.accounts = AccountsPage()
         self.activity = ActivityPage()
+        self.banner = WarningsBanner()
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(150)
@@ -51,6 +56,7 @@ class MainWindow(QMainWindow):
             ("Dashboard", self.dashboard),
             ("Bots", self.bots),
             ("Deals", self.deals),
+            ("Accounts", self.accounts),
             ("Activity", self.activity),
         ):
             self.nav.addItem(QListWidgetItem(title))
@@ -69,7 +75,11 @@ class MainWindow(QMainWindow):
         self.about_button.clicked.connect(self.show_about)
         side.addWidget(self.about_button)
         layout.addLayout(side)
-        layout.addWidget(self.pages, 1)
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addWidget(self.banner)  # across the top of every page
+        right.addWidget(self.pages, 1)
+        layout.addLayout(right, 1)
         self.setCentralWidget(central)
         self.status = AppStatusBar()
         self.setStatusBar(self.status)

@@ -1,4 +1,9 @@
-"""The system tray icon: a summary tooltip, Show/Hide and Quit, and desktop notifications."""
+"""The system tray icon: a summary tooltip, Show/Hide, Pause all, the worst key warnings, Quit, and
+desktop notifications.
+
+Icon colour: red on a critical key warning or a bot stopped on an error, amber on any other warning,
+green while bots run, grey when all are paused or there are none.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 
-from .icons import GREEN, GREY, RED, app_icon
+from cryptobots_desktop.core.permissions import Severity
+
+from .icons import AMBER, GREEN, GREY, RED, app_icon
 
 
 class AppTray(QObject):
@@ -14,6 +21,7 @@ class AppTray(QObject):
     pauseToggleRequested = Signal()
     quitRequested = Signal()
     aboutRequested = Signal()
+    accountRequested = Signal(str)  # account id of a warning line
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -30,7 +38,10 @@ class AppTray(QObject):
         self.quit_action.triggered.connect(self.quitRequested.emit)
         self.menu.addAction(self.show_hide_action)
         self.menu.addAction(self.pause_action)
-        self.menu.addSeparator()
+        self.warnings_separator = self.menu.addSeparator()
+        self.warning_actions: list[QAction] = []
+        self._bots = (0, 0, 0)
+        self._alert: Severity | None = None
         self.menu.addAction(self.about_action)
         self.menu.addAction(self.quit_action)
         self.icon.setContextMenu(self.menu)
@@ -58,14 +69,45 @@ class AppTray(QObject):
         self.show_hide_action.setText("Hide window" if visible else "Show window")
 
     def set_bots_state(self, running: int, paused: int, failed: int) -> None:
-        """Icon colour and the pause action: red on a failed bot, green running, grey all paused or none."""
-        colour = RED if failed else GREEN if running else GREY
-        self.icon.setIcon(app_icon(colour))
+        """The bots' part of the icon colour, and the pause action."""
+        self._bots = (running, paused, failed)
         self.pause_action.setEnabled(bool(running or paused))
         self.pause_action.setText("Resume all bots" if paused and not running else "Pause all bots")
+        self._update_icon()
+
+    def set_warnings(self, worst: Severity | None, lines: list[tuple[str, str]]) -> None:
+        """The key warnings' part of the icon colour, and one menu line per account (opens it)."""
+        self._alert = worst
+        for action in self.warning_actions:
+            self.menu.removeAction(action)
+            action.deleteLater()
+        self.warning_actions = []
+        for account_id, text in lines:
+            action = QAction(text, self.menu)
+            action.triggered.connect(lambda _=False, a=account_id: self.accountRequested.emit(a))
+            self.menu.insertAction(self.about_action, action)
+            self.warning_actions.append(action)
+        if lines:
+            self.warning_actions.append(self.menu.insertSeparator(self.about_action))
+        self._update_icon()
+
+    @property
+    def colour_name(self) -> str:
+        """What the icon's status dot shows: red, amber, green or grey."""
+        running, _paused, failed = self._bots
+        if failed or self._alert == Severity.CRITICAL:
+            return "red"
+        if self._alert is not None and self._alert >= Severity.WARNING:
+            return "amber"
+        return "green" if running else "grey"
+
+    def _update_icon(self) -> None:
+        colours = {"red": RED, "amber": AMBER, "green": GREEN, "grey": GREY}
+        self.icon.setIcon(app_icon(colours[self.colour_name]))
 
     def set_summary(self, text: str) -> None:
         self.icon.setToolTip(text)
 
-    def notify(self, title: str, message: str) -> None:
-        self.icon.showMessage(title, message, QSystemTrayIcon.MessageIcon.Information, 8000)
+    def notify(self, title: str, message: str, *, warning: bool = False) -> None:
+        kind = QSystemTrayIcon.MessageIcon.Warning if warning else QSystemTrayIcon.MessageIcon.Information
+        self.icon.showMessage(title, message, kind, 8000)

@@ -20,6 +20,9 @@ from PySide6.QtCore import QCoreApplication, QEvent
 from cryptobots_desktop.gui.controller import AppController
 from cryptobots_desktop.paths import app_paths
 from cryptobots_desktop.settings import SettingsStore
+from tests.exchange_server.fixture import exchange_server, local_exchange
+
+__all__ = ["exchange_server", "local_exchange"]  # the local exchange's fixtures, for the live-account tests
 
 T = TypeVar("T")
 

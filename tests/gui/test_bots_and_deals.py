@@ -37,7 +37,13 @@ def test_a_bot_shows_in_bots_and_deals_and_pause_all_works(driver, make_controll
 
 async def scenario_bots_and_pause(driver, c) -> None:  # runs inside the loop, as the app does
     w = c.window
-    assert [w.nav.item(i).text() for i in range(w.nav.count())] == ["Dashboard", "Bots", "Deals", "Activity"]
+    assert [w.nav.item(i).text() for i in range(w.nav.count())] == [
+        "Dashboard",
+        "Bots",
+        "Deals",
+        "Accounts",
+        "Activity",
+    ]
     assert w.bots.model.rowCount() == 0
     bot = await c.runtime.supervisor.create_dca_bot("BTC scalper", "paper", "BTC/USDT", PARAMS)
     w.status.speed_combo.setCurrentIndex(list(ReplaySpeed).index(ReplaySpeed.MAX))

@@ -1,0 +1,284 @@
+"""The Accounts page, the add-account dialog, the accept-risk dialog, the banner and the tray, in the real
+window: real ccxt signing real requests to the local exchange, keys in the real Secret Service.
+
+The secret is a sentinel string: after each flow, no file the app wrote holds it, nor the key.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D  # noqa: N817
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QSystemTrayIcon
+
+from cryptobots_desktop.adapters.keyring_vault import KeyringVault
+from cryptobots_desktop.core.errors import CryptobotsError
+from cryptobots_desktop.core.permissions import Severity
+from cryptobots_desktop.core.strategies.dca import DcaParams
+from cryptobots_desktop.gui.main_window import ACCOUNTS
+from tests.exchange_server.fixture import ThreadedExchange
+
+SEED = (
+    "abandon ability able about above absent absorb abstract absurd abuse access accident"  # 12 BIP-39 words
+)
+PARAMS = DcaParams(
+    base_order_size=D(20),
+    safety_order_size=D(20),
+    max_safety_orders=1,
+    price_deviation_pct=D(1),
+    take_profit_pct=D(1),
+)
+
+
+def files_holding(root: Path, *needles: str) -> list[Path]:
+    """Every file under ``root`` whose bytes contain one of ``needles``."""
+    found = []
+    for path in root.rglob("*"):
+        if path.is_file():
+            data = path.read_bytes()
+            if any(n.encode() in data for n in needles):
+                found.append(path)
+    return found
+
+
+def screenshot(widget, artifacts_dir: Path, name: str) -> None:
+    target = artifacts_dir / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    assert widget.grab().save(str(target / name))
+
+
+async def open_dialog(driver, c, exchange_id: str):
+    c.accounts.open_add_dialog()
+    dialog = c.accounts.dialog
+    await driver.wait(lambda: dialog.exchange_combo.count() > 10, what="the exchanges listed")
+    index = dialog.exchange_combo.findData(exchange_id)
+    assert index > 0
+    dialog.exchange_combo.setCurrentIndex(index)
+    await driver.wait(lambda: exchange_id in dialog._required, what="the key's fields for the exchange")
+    return dialog
+
+
+async def submit(driver, c, dialog) -> str:
+    """Test and save; the error the dialog shows ("" when it closed on success)."""
+    dialog.save_button.click()
+    await driver.wait(
+        lambda: c.accounts.dialog is not dialog or not dialog._busy, timeout=30, what="the check"
+    )
+    return "" if c.accounts.dialog is not dialog else dialog.error_text
+
+
+def paste(edit: QLineEdit, text: str) -> None:
+    QApplication.clipboard().setText(text)
+    edit.selectAll()
+    edit.paste()
+
+
+@pytest.fixture
+def started(driver, make_controller, tmp_path: Path, local_exchange: ThreadedExchange):
+    driver.until(QSystemTrayIcon.isSystemTrayAvailable, what="a system tray host")
+    c = make_controller(
+        tmp_path / "data", api_urls={"binance": local_exchange.base_url, "okx": local_exchange.base_url}
+    )
+    driver.run(c.start())
+    return c
+
+
+def test_adding_a_binance_key_every_failure_keeps_what_was_typed_then_it_saves(
+    driver, started, local_exchange: ThreadedExchange, tmp_path: Path, artifacts_dir: Path
+) -> None:
+    driver.run(scenario_binance(driver, started, local_exchange, tmp_path, artifacts_dir), timeout=120)
+
+
+async def scenario_binance(driver, c, ex: ThreadedExchange, tmp_path: Path, artifacts_dir: Path) -> None:
+    w = c.window
+    w.show_page(ACCOUNTS)
+    assert w.accounts.empty_label.isVisible() and not w.banner.isVisible()
+    dialog = await open_dialog(driver, c, "binance")
+    edits = dialog.edits
+    # Binance asks for a key and a secret only; the secret is masked until Show is ticked
+    assert edits["api_key"].isVisible() and edits["secret"].isVisible()
+    assert not edits["passphrase"].isVisible() and not edits["uid"].isVisible()
+    assert edits["secret"].echoMode() is QLineEdit.EchoMode.Password
+    dialog.show_toggles["secret"].setChecked(True)
+    assert edits["secret"].echoMode() is QLineEdit.EchoMode.Normal
+    dialog.show_toggles["secret"].setChecked(False)
+    assert "How to make a safe key on Binance" in dialog.guide.toPlainText()
+    assert "Enable Withdrawals" in dialog.guide.toPlainText()
+    screenshot(dialog, artifacts_dir, "add-account-dialog.png")
+
+    dialog.label_edit.setText("Binance main")
+    paste(edits["api_key"], f"  {ex.key}\n")  # pasted with spaces and a line break: trimmed
+    assert edits["api_key"].text() == ex.key
+
+    # a missing secret: named, nothing sent
+    assert "Enter the API secret" in await submit(driver, c, dialog)
+    # a wallet recovery phrase pasted as the secret: refused before it goes anywhere
+    requests_before = len(ex.requests())
+    edits["secret"].setText(SEED)
+    error = await submit(driver, c, dialog)
+    assert "recovery phrase" in error and "never give them to any app" in error
+    assert len(ex.requests()) == requests_before
+    # a wrong secret: the exchange refuses the signature; the fields keep what was typed
+    edits["secret"].setText("wrong-" + ex.secret)
+    error = await submit(driver, c, dialog)
+    assert "secret" in error.lower(), error
+    assert edits["secret"].text() == "wrong-" + ex.secret and edits["api_key"].text() == ex.key
+    # the exchange down, then rate limiting: said so, nothing saved
+    edits["secret"].setText(ex.secret)
+    ex.add_fault("status", status=503, path="/sapi/v1/account/apiRestrictions", count=1)
+    error = await submit(driver, c, dialog)
+    assert (
+        "unavailable" in error.lower() or "could not be reached" in error.lower() or "down" in error.lower()
+    ), error
+    ex.add_fault("rate_limit", path="/sapi/v1/account/apiRestrictions", retry_after_s=1, count=1)
+    error = await submit(driver, c, dialog)
+    assert "slow" in error.lower() or "too many" in error.lower() or "rate" in error.lower(), error
+    ex.clear_faults()
+    assert not (tmp_path / "data" / "accounts.json").exists()
+    assert c.accounts.service.accounts == ()
+
+    # the right key: saved, the dialog closes, the account shows with its warnings
+    assert await submit(driver, c, dialog) == ""
+    assert c.accounts.dialog is None
+    await driver.wait(lambda: w.accounts.model.rowCount() == 1, what="the account listed")
+    state = w.accounts.model.row_at(0)
+    account = state.account
+    assert account.label == "Binance main" and account.exchange_id == "binance"
+    assert account.key_hint == f"{ex.key[:4]}…{ex.key[-4:]}"
+    codes = {warning.code.value for warning in state.warnings if warning.severity >= Severity.WARNING}
+    assert codes == {"no_ip_restriction"}, codes  # read + spot trade, but from any IP address
+    assert w.banner.isVisible() and w.banner.worst is Severity.WARNING
+    assert "works from any IP address" in w.banner.lines[0].text
+    assert c.tray.colour_name == "amber"
+    assert any("Binance main" in a.text() for a in c.tray.warning_actions)
+    assert "Warning: Binance main" in c.tray.icon.toolTip()
+    await driver.wait(lambda: c.accounts.service.state(account.account_id).connected, what="connected")
+    assert "may run" in w.accounts.view.model().index(0, 4).data()
+    screenshot(w, artifacts_dir, "accounts-page.png")
+
+    # the key is in the keyring, and nowhere else
+    stored = await KeyringVault().load(account.account_id)
+    assert stored is not None and stored.secret == ex.secret and stored.api_key == ex.key
+    assert files_holding(tmp_path, ex.secret, ex.key) == []
+
+    # snoozed until the next check; the next check brings it back
+    w.banner.snooze(w.banner.lines[0])
+    assert not w.banner.isVisible()
+    ex.set_restrictions(ipRestrict=True, ipWhitelist=["127.0.0.1"])
+    w.accounts.select_account(account.account_id)
+    w.accounts.recheck_button.click()
+    await driver.wait(
+        lambda: c.accounts.service.account(account.account_id).permissions.ip_restricted is True,
+        what="the re-check",
+    )
+    await driver.wait(
+        lambda: all(x.severity < Severity.WARNING for x in w.accounts.model.row_at(0).warnings),
+        what="no warning left",
+    )
+    assert not w.banner.isVisible() and c.tray.colour_name in ("green", "grey")
+
+    # remove: the keyring entry goes, the file forgets it
+    w.accounts.remove_button.click()
+    box = c.accounts.remove_box
+    assert "deleted from this computer's keyring" in box.text()
+    [remove] = [b for b in box.buttons() if box.buttonRole(b) == QMessageBox.ButtonRole.DestructiveRole]
+    remove.click()
+    await driver.wait(lambda: w.accounts.model.rowCount() == 0, what="the account removed")
+    assert await KeyringVault().load(account.account_id) is None
+    assert files_holding(tmp_path, ex.secret, ex.key) == []
+
+
+def test_a_key_that_may_withdraw_runs_no_bot_until_the_risk_is_accepted(
+    driver, started, local_exchange: ThreadedExchange, artifacts_dir: Path
+) -> None:
+    driver.run(scenario_withdraw(driver, started, local_exchange, artifacts_dir), timeout=120)
+
+
+async def scenario_withdraw(driver, c, ex: ThreadedExchange, artifacts_dir: Path) -> None:
+    w = c.window
+    ex.set_restrictions(enableWithdrawals=True, ipRestrict=True, ipWhitelist=["127.0.0.1"])
+    dialog = await open_dialog(driver, c, "binance")
+    dialog.label_edit.setText("Risky")
+    dialog.edits["api_key"].setText(ex.key)
+    dialog.edits["secret"].setText(ex.secret)
+    assert await submit(driver, c, dialog) == ""
+    await driver.wait(lambda: w.accounts.model.rowCount() == 1, what="the account listed")
+    account_id = w.accounts.model.row_at(0).account.account_id
+    service = c.accounts.service
+    await driver.wait(lambda: service.state(account_id).connected, what="connected")
+
+    # critical: red banner that cannot be hidden, red tray, a notification; bots refused
+    assert w.banner.worst is Severity.CRITICAL and "may withdraw" in w.banner.lines[0].text
+    assert w.banner.findChildren(type(w.accounts.add_button), "bannerSnooze") == []
+    assert c.tray.colour_name == "red"
+    allowed, why = service.can_start(account_id)
+    assert not allowed and "withdraw" in why
+    with pytest.raises(CryptobotsError, match="withdraw"):
+        await c.runtime.supervisor.create_dca_bot("Risky bot", account_id, "BTC/USDT", PARAMS)
+    w.show_page(ACCOUNTS)
+    w.accounts.select_account(account_id)
+    assert w.accounts.accept_button.isVisible()
+    assert "Bots will not start on this account" in w.accounts.details.toPlainText()
+    screenshot(w, artifacts_dir, "accounts-withdraw-critical.png")
+
+    # the accept-risk dialog says what it means; only the exact name accepts
+    w.accounts.accept_button.click()
+    risk = c.accounts.risk_dialog
+    assert (
+        risk is not None
+        and "can send everything in the account"
+        in risk.findChild(type(w.accounts.vault_label), "riskText").text()
+    )
+    risk.typed.setText("risky")
+    assert not risk.accept_button.isEnabled()
+    risk.typed.setText(" Risky ")
+    assert risk.accept_button.isEnabled()
+    screenshot(risk, artifacts_dir, "accept-risk-dialog.png")
+    risk.accept_button.click()
+    await driver.wait(lambda: service.can_start(account_id)[0], what="the acceptance")
+    assert not w.accounts.accept_button.isVisible()
+    bot = await c.runtime.supervisor.create_dca_bot("Risky bot", account_id, "BTC/USDT", PARAMS)
+    await driver.wait(lambda: w.bots.model.rowCount() == 1, what="the bot listed")
+    assert w.bots.model.display(w.bots.model.row_at(0), 1) == "Risky"
+
+    # the key gains futures: the acceptance no longer covers it; the running bot is paused
+    ex.set_restrictions(enableFutures=True)
+    await service.recheck(account_id)
+    assert not service.can_start(account_id)[0]
+    codes = {x.code.value for x in service.state(account_id).warnings}
+    assert {"withdraw_enabled", "permissions_widened", "derivatives_enabled"} <= codes
+    runner = c.runtime.supervisor.runner(bot.bot_id)
+    assert runner.bot.status.value == "paused"
+    assert "(may not run)" in w.bots.model.display(w.bots.model.row_at(0), 1)
+    await service.remove(account_id)
+
+
+def test_okx_asks_for_the_api_passphrase_and_says_which_one(
+    driver, started, local_exchange: ThreadedExchange, tmp_path: Path
+) -> None:
+    driver.run(scenario_okx(driver, started, local_exchange, tmp_path), timeout=120)
+
+
+async def scenario_okx(driver, c, ex: ThreadedExchange, tmp_path: Path) -> None:
+    dialog = await open_dialog(driver, c, "okx")
+    edits = dialog.edits
+    assert edits["passphrase"].isVisible() and edits["passphrase"].echoMode() is QLineEdit.EchoMode.Password
+    assert "API passphrase" in dialog.guide.toPlainText() or "passphrase" in dialog.guide.toPlainText()
+    dialog.label_edit.setText("OKX")
+    edits["api_key"].setText(ex.key)
+    edits["secret"].setText(ex.secret)
+    error = await submit(driver, c, dialog)
+    assert "Enter the API passphrase" in error and "not your login or trading password" in error
+    edits["passphrase"].setText("not-" + ex.passphrase)
+    error = await submit(driver, c, dialog)
+    assert "passphrase" in error.lower() and "trading password" in error.lower(), error
+    assert edits["passphrase"].text() == "not-" + ex.passphrase
+    edits["passphrase"].setText(ex.passphrase)
+    assert await submit(driver, c, dialog) == ""
+    await driver.wait(lambda: c.window.accounts.model.rowCount() == 1, what="the account listed")
+    account_id = c.window.accounts.model.row_at(0).account.account_id
+    stored = await KeyringVault().load(account_id)
+    assert stored is not None and stored.passphrase == ex.passphrase
+    assert files_holding(tmp_path, ex.secret, ex.passphrase) == []
+    await c.accounts.service.remove(account_id)
