@@ -13,6 +13,7 @@ import functools
 import importlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 from cryptobots_desktop.adapters.account_store import JsonAccountStore, accounts_file
@@ -62,6 +63,20 @@ class LiveConnector:
         self._api_urls = dict(api_urls)
         self._poll_interval = poll_interval
         self._open: dict[str, tuple[ExchangeGateway, asyncio.Task[None]]] = {}
+        self._markets: dict[str, Mapping[str, Market]] = {}
+
+    def markets_of(self, account_id: str) -> Mapping[str, Market]:
+        """The spot markets of a connected live account (empty when it is not connected)."""
+        return self._markets.get(account_id, {}) if account_id in self._open else {}
+
+    async def price(self, account_id: str, symbol: str) -> Decimal:
+        """A pair's last price on a connected live account (for the new-bot dialog's preview)."""
+        return (await self._open[account_id][0].fetch_ticker(symbol)).last
+
+    async def free_balances(self, account_id: str) -> dict[str, Decimal]:
+        """Each asset's free balance on a connected live account."""
+        balances = await self._open[account_id][0].fetch_balances()
+        return {asset: balance.free for asset, balance in balances.items()}
 
     async def connect(self, account: Account, credentials: ApiCredentials) -> None:
         await self.disconnect(account.account_id)
@@ -101,6 +116,7 @@ class LiveConnector:
         )
         task = asyncio.get_running_loop().create_task(feed.run(), name=f"feed-{account.account_id}")
         self._open[account.account_id] = (gateway, task)
+        self._markets[account.account_id] = markets
         self._bus.activity(Level.INFO, account.label, f"Connected to {gateway.exchange_name}.")
 
     async def disconnect(self, account_id: str) -> None:

@@ -128,6 +128,7 @@ class AppController(QObject):
         self._active_deals: dict[tuple[str, int], bool] = {}
         self._free: dict[str, Decimal] = {}
         self._prices: dict[tuple[str, str], Decimal] = {}  # (account id, pair) -> last price
+        self._live_free: dict[str, dict[str, Decimal]] = {}  # live account id -> asset -> free balance
         self.new_bot_dialog = None
         self.accounts = AccountsController(w, self.tray, b, self.bus, self.spawn, self._update_tray, self)
 
@@ -310,21 +311,68 @@ class AppController(QObject):
     def open_new_bot_dialog(self) -> None:
         if self.runtime is None:
             return
-        from cryptobots_desktop.gui.new_bot_dialog import NewBotDialog  # noqa: PLC0415 - only when asked
+        from cryptobots_desktop.gui.new_bot_dialog import (  # noqa: PLC0415 - only when asked
+            PAPER_ACCOUNT,
+            AccountChoice,
+            NewBotDialog,
+        )
 
         rt = self.runtime
-        dialog = NewBotDialog(
-            rt.pairs,
+        paper = AccountChoice(
+            PAPER_ACCOUNT_ID,
+            PAPER_ACCOUNT,
             rt.markets,
             lambda pair: self._prices.get((PAPER_ACCOUNT_ID, pair)),
             self._free_balance,
+        )
+        choices = [paper]
+        for state in rt.accounts.states():
+            account_id = state.account.account_id
+            markets = rt.live.markets_of(account_id)
+            if not markets:
+                continue  # not connected (yet): nothing to trade on
+            allowed, why = rt.accounts.can_start(account_id)
+            choices.append(
+                AccountChoice(
+                    account_id,
+                    f"{state.account.label} (live: real funds)",
+                    markets,
+                    lambda pair, a=account_id: self._prices.get((a, pair)),
+                    lambda asset, a=account_id: self._live_free.get(a, {}).get(asset),
+                    "" if allowed else f"Bots cannot run on this account now. {why}",
+                    lambda pair, a=account_id: self.spawn(
+                        self._fetch_live_price(a, pair), "Reading the price"
+                    ),
+                )
+            )
+            self.spawn(self._fetch_live_balances(account_id), "Reading the balances")
+        dialog = NewBotDialog(
+            rt.pairs,
+            rt.markets,
+            paper.price_of,
+            self._free_balance,
             parent=self.window,
+            accounts=choices,
         )
         dialog.accepted.connect(lambda: self._create_bot(dialog))
         dialog.finished.connect(lambda _result: setattr(self, "new_bot_dialog", None))
         self.new_bot_dialog = dialog
         self.window.show_page(1)
         dialog.open()
+
+    async def _fetch_live_price(self, account_id: str, pair: str) -> None:
+        if self.runtime is not None:
+            with contextlib.suppress(CryptobotsError):  # the preview says "not known yet"
+                self._prices[(account_id, pair)] = await self.runtime.live.price(account_id, pair)
+            if self.new_bot_dialog is not None:
+                self.new_bot_dialog.refresh()
+
+    async def _fetch_live_balances(self, account_id: str) -> None:
+        if self.runtime is not None:
+            with contextlib.suppress(CryptobotsError):
+                self._live_free[account_id] = await self.runtime.live.free_balances(account_id)
+            if self.new_bot_dialog is not None:
+                self.new_bot_dialog.refresh()
 
     def _free_balance(self, asset: str) -> Decimal | None:
         return self._free.get(asset)
@@ -333,10 +381,11 @@ class AppController(QObject):
         rt = self.runtime
         if rt is None:
             return
+        account_id = dialog.account_id
         if dialog.strategy is StrategyKind.GRID:
-            create = rt.supervisor.create_grid_bot(dialog.bot_name, "paper", dialog.symbol, dialog.params)
+            create = rt.supervisor.create_grid_bot(dialog.bot_name, account_id, dialog.symbol, dialog.params)
         else:
-            create = rt.supervisor.create_dca_bot(dialog.bot_name, "paper", dialog.symbol, dialog.params)
+            create = rt.supervisor.create_dca_bot(dialog.bot_name, account_id, dialog.symbol, dialog.params)
         self.spawn(create, "Creating the bot")
 
     def _on_status_requested(self, bot_id: str, status: BotStatus) -> None:

@@ -10,6 +10,7 @@ Open it with ``open()`` (window-modal, non-blocking) and read ``bot_name``, ``sy
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from itertools import pairwise
 from typing import Any
@@ -60,6 +61,25 @@ from .grid_form import GridForm
 from .ladder_model import LadderModel, fmt_deviation, fmt_money, quote_decimals
 
 PAPER_ACCOUNT = "Paper account (simulated funds)"
+
+
+@dataclass(frozen=True)
+class AccountChoice:
+    """An account a bot may trade on, as the dialog offers it: its pairs, prices and free balances.
+
+    ``refused`` says why bots may not start there now ("" when they may); ``on_pair`` is called when
+    a pair is chosen (a live account fetches its price, then the window calls ``refresh``).
+    """
+
+    account_id: str
+    label: str
+    markets: Mapping[str, Market]
+    price_of: Callable[[str], Decimal | None]
+    free_balance_of: Callable[[str], Decimal | None]
+    refused: str = ""
+    on_pair: Callable[[str], None] | None = None
+
+
 WAITING_FOR_PRICE = "Waiting for the pair's price…"
 
 # What a 3Commas user starts from: 20 + 5 safety orders from 40 (× 1.5), 1 % apart (× 1.2), take 1.5 %.
@@ -108,6 +128,8 @@ class NewBotDialog(QDialog):
         free_balance_of: Callable[[str], Decimal | None],
         account_label: str = PAPER_ACCOUNT,
         parent: QWidget | None = None,
+        *,
+        accounts: Sequence[AccountChoice] = (),
     ) -> None:
         super().__init__(parent)
         self.setObjectName("newBotDialog")
@@ -116,6 +138,8 @@ class NewBotDialog(QDialog):
         self._markets = markets
         self._price_of = price_of
         self._free_balance_of = free_balance_of
+        self._choices = list(accounts)  # more than one: an account picker (the first is the default)
+        self._choice: AccountChoice | None = self._choices[0] if self._choices else None
         self._building = True
 
         self.bot_name: str | None = None
@@ -253,7 +277,18 @@ class NewBotDialog(QDialog):
         self.account_label = QLabel(account_label)
         self.account_label.setObjectName("accountLabel")
         self.account_label.setAccessibleName("Account")
-        self._form.addRow(QLabel("Account"), self.account_label)
+        self.account_combo: QComboBox | None = None
+        if len(self._choices) > 1:
+            combo = self.account_combo = QComboBox()
+            combo.setObjectName("accountCombo")
+            for choice in self._choices:
+                combo.addItem(choice.label, choice.account_id)
+            combo.setAccessibleName("Account")
+            combo.setToolTip("The exchange account the bot trades on: paper (simulated) or a connected one.")
+            combo.currentIndexChanged.connect(self._on_account_changed)
+            self._add_row("account", QLabel("&Account"), combo)
+        else:
+            self._form.addRow(QLabel("Account"), self.account_label)
 
         self.pair_combo = QComboBox()
         self.pair_combo.setObjectName("pairCombo")
@@ -537,7 +572,30 @@ class NewBotDialog(QDialog):
         return (None if errors else params), errors
 
     # -- reacting -------------------------------------------------------------------------------------
+    @property
+    def account_id(self) -> str:
+        """The chosen account's id ("paper" when no other is offered)."""
+        return self._choice.account_id if self._choice is not None else "paper"
+
+    def _on_account_changed(self, index: int) -> None:
+        choice = self._choices[index]
+        self._choice = choice
+        self._markets = choice.markets
+        self._price_of = choice.price_of
+        self._free_balance_of = choice.free_balance_of
+        current = self.pair
+        pairs = sorted(choice.markets, key=lambda p: (not p.endswith("/USDT"), p))
+        self.pair_combo.blockSignals(True)
+        self.pair_combo.clear()
+        self.pair_combo.addItems(pairs)
+        if current in choice.markets:
+            self.pair_combo.setCurrentText(current)
+        self.pair_combo.blockSignals(False)
+        self._on_pair_changed(self.pair)
+
     def _on_pair_changed(self, pair: str) -> None:
+        if self._choice is not None and self._choice.on_pair is not None and pair:
+            self._choice.on_pair(pair)
         self._follow_name()
         market = self._markets.get(pair)
         for label in self._unit_labels:
@@ -590,6 +648,8 @@ class NewBotDialog(QDialog):
             errors["name"] = "Name is required: it is how the bot is listed in Bots and Deals."
         if not self.pair:
             errors["pair"] = "Choose a pair."
+        if self._choice is not None and self._choice.refused:
+            errors["account"] = self._choice.refused
         return errors
 
     def _revalidate(self) -> None:

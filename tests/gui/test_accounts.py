@@ -216,6 +216,13 @@ async def scenario_withdraw(driver, c, ex: ThreadedExchange, artifacts_dir: Path
     assert not allowed and "withdraw" in why
     with pytest.raises(CryptobotsError, match="withdraw"):
         await c.runtime.supervisor.create_dca_bot("Risky bot", account_id, "BTC/USDT", PARAMS)
+    # the new-bot dialog offers the account, and says why no bot may start on it
+    c.open_new_bot_dialog()
+    bot_dialog = c.new_bot_dialog
+    bot_dialog.account_combo.setCurrentIndex(bot_dialog.account_combo.findData(account_id))
+    assert "withdraw" in bot_dialog.error_labels["account"].text()
+    assert not bot_dialog._ready
+    bot_dialog.reject()
     w.show_page(ACCOUNTS)
     w.accounts.select_account(account_id)
     assert w.accounts.accept_button.isVisible()
@@ -238,8 +245,18 @@ async def scenario_withdraw(driver, c, ex: ThreadedExchange, artifacts_dir: Path
     risk.accept_button.click()
     await driver.wait(lambda: service.can_start(account_id)[0], what="the acceptance")
     assert not w.accounts.accept_button.isVisible()
-    bot = await c.runtime.supervisor.create_dca_bot("Risky bot", account_id, "BTC/USDT", PARAMS)
+    # now the dialog starts a bot on it, previewed at the live account's own price and balance
+    c.open_new_bot_dialog()
+    bot_dialog = c.new_bot_dialog
+    bot_dialog.account_combo.setCurrentIndex(bot_dialog.account_combo.findData(account_id))
+    bot_dialog.pair_combo.setCurrentText("BTC/USDT")
+    await driver.wait(lambda: bot_dialog._ready, what="the live price and balance in the preview")
+    assert bot_dialog.error_labels["account"].text() == ""
+    screenshot(bot_dialog, artifacts_dir, "new-bot-live-account.png")
+    bot_dialog.ok_button.click()
     await driver.wait(lambda: w.bots.model.rowCount() == 1, what="the bot listed")
+    bot = w.bots.model.row_at(0).bot
+    assert bot.account_id == account_id and bot.symbols == ("BTC/USDT",)
     assert w.bots.model.display(w.bots.model.row_at(0), 1) == "Risky"
 
     # the key gains futures: the acceptance no longer covers it; the running bot is paused
