@@ -20,9 +20,7 @@ from cryptobots_desktop.core.errors import CryptobotsError
 from cryptobots_desktop.core.permissions import Severity
 from cryptobots_desktop.engine.events import AccountsChanged, KeyWarningsRaised, Level
 
-from .account_dialog import AccountDialog
 from .main_window import ACCOUNTS, MainWindow
-from .risk_dialog import RiskDialog
 from .tray import AppTray
 from .warnings_banner import VAULT_LINE_ID
 
@@ -30,7 +28,9 @@ if TYPE_CHECKING:
     from cryptobots_desktop.engine.accounts import AccountDraft, AccountService
     from cryptobots_desktop.engine.event_bus import EventBus
 
+    from .account_dialog import AccountDialog
     from .event_bridge import QtEventBridge
+    from .risk_dialog import RiskDialog
 
 log = logging.getLogger(__name__)
 NOT_READY = CryptobotsError("The app is still starting.", "Try again in a moment.")
@@ -56,7 +56,7 @@ class AccountsController(QObject):
         self._bus = bus
         self._spawn = spawn
         self.service: AccountService | None = None
-        self.dialog: AccountDialog | None = None
+        self.dialog: AccountDialog | None = None  # the open add/edit dialog
         self.risk_dialog: RiskDialog | None = None
         self._save_task: asyncio.Task[None] | None = None
         self._names: dict[str, str] = {}
@@ -127,6 +127,8 @@ class AccountsController(QObject):
         self._window.raise_()
 
     def open_add_dialog(self) -> None:
+        from .account_dialog import AccountDialog  # noqa: PLC0415 - built when asked, not at start-up
+
         self._open_dialog(AccountDialog(self._window))
 
     def open_edit_dialog(self, account_id: str) -> None:
@@ -134,6 +136,8 @@ class AccountsController(QObject):
         account = service.account(account_id) if service is not None else None
         if account is None:
             return
+        from .account_dialog import AccountDialog  # noqa: PLC0415
+
         dialog = AccountDialog(
             self._window,
             account_id=account_id,
@@ -270,6 +274,8 @@ class AccountsController(QObject):
         account = service.account(account_id) if service is not None else None
         if service is None or account is None:
             return
+        from .risk_dialog import RiskDialog  # noqa: PLC0415
+
         parent: QWidget = self._window
         dialog = RiskDialog(account.label, self._names.get(account.exchange_id, account.exchange_id), parent)
 

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QSystemTrayIcon
 
+from cryptobots_desktop.adapters.bip39_wordlist import load_bip39_english
 from cryptobots_desktop.adapters.keyring_vault import KeyringVault
+from cryptobots_desktop.core.accounts import validate_credentials
 from cryptobots_desktop.core.errors import CryptobotsError
 from cryptobots_desktop.core.permissions import Severity
 from cryptobots_desktop.core.strategies.dca import DcaParams
@@ -124,8 +126,21 @@ async def scenario_binance(driver, c, ex: ThreadedExchange, tmp_path: Path, arti
     error = await submit(driver, c, dialog)
     assert "secret" in error.lower(), error
     assert edits["secret"].text() == "wrong-" + ex.secret and edits["api_key"].text() == ex.key
-    # the exchange down, then rate limiting: said so, nothing saved
+    # a wrong key; then the right key from an IP address the key does not allow; then a key that may not
+    # read (Binance answers the last two with one code: the message names each possibility)
     edits["secret"].setText(ex.secret)
+    edits["api_key"].setText("Z" + ex.key[1:])
+    error = await submit(driver, c, dialog)
+    assert "key" in error.lower() and "wrong" in error.lower(), error
+    edits["api_key"].setText(ex.key)
+    ex.set_restrictions(ipRestrict=True, ipWhitelist=["203.0.113.7"])
+    error = await submit(driver, c, dialog)
+    assert "IP address" in error and "whitelist" in error, error
+    ex.set_restrictions(reset=True, enableReading=False)
+    error = await submit(driver, c, dialog)
+    assert "permission" in error or "may not read" in error, error
+    ex.set_restrictions(reset=True)
+    # the exchange down, then rate limiting: said so, nothing saved
     ex.add_fault("status", status=503, path="/sapi/v1/account/apiRestrictions", count=1)
     error = await submit(driver, c, dialog)
     assert (
@@ -161,6 +176,26 @@ async def scenario_binance(driver, c, ex: ThreadedExchange, tmp_path: Path, arti
     stored = await KeyringVault().load(account.account_id)
     assert stored is not None and stored.secret == ex.secret and stored.api_key == ex.key
     assert files_holding(tmp_path, ex.secret, ex.key) == []
+
+    # edit: a new name only keeps the key; a new key is tested, then replaces the old one in the keyring
+    w.accounts.select_account(account.account_id)
+    w.accounts.edit_button.click()
+    edit = c.accounts.dialog
+    await driver.wait(lambda: edit.exchange_combo.currentData() == "binance", what="the edit dialog")
+    assert not edit.exchange_combo.isEnabled() and edit.keep_key_note.isVisible()
+    edit.label_edit.setText("Binance spot")
+    assert await submit(driver, c, edit) == ""
+    assert c.accounts.service.account(account.account_id).label == "Binance spot"
+    assert (await KeyringVault().load(account.account_id)).secret == ex.secret
+    w.accounts.edit_button.click()
+    edit = c.accounts.dialog
+    await driver.wait(lambda: "binance" in edit._required or edit.exchange_combo.count() == 1, what="fields")
+    edit.edits["api_key"].setText(ex.key)
+    edit.edits["secret"].setText("wrong-" + ex.secret)
+    assert "secret" in (await submit(driver, c, edit)).lower()  # refused: the old key stays
+    assert (await KeyringVault().load(account.account_id)).secret == ex.secret
+    edit.reject()
+    await driver.wait(lambda: c.accounts.dialog is None, what="the dialog closed")
 
     # snoozed until the next check; the next check brings it back
     w.banner.snooze(w.banner.lines[0])
@@ -299,3 +334,27 @@ async def scenario_okx(driver, c, ex: ThreadedExchange, tmp_path: Path) -> None:
     assert stored is not None and stored.passphrase == ex.passphrase
     assert files_holding(tmp_path, ex.secret, ex.passphrase) == []
     await c.accounts.service.remove(account_id)
+
+
+def test_a_coinbase_private_key_pasted_as_the_secret_keeps_its_lines(driver, started) -> None:
+    driver.run(scenario_coinbase(driver, started), timeout=60)
+
+
+async def scenario_coinbase(driver, c) -> None:
+    dialog = await open_dialog(driver, c, "coinbase")
+    pem = (
+        "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIBzx8cHn1bzuW5r6zFq3mD0l8cWkq4ZqA1BcDeFgHiJkoAoGCCqGSM49\n"
+        "AwEHoUQDQgAEexample\n-----END EC PRIVATE KEY-----\n"
+    )
+    assert "private key" in dialog.edits["secret"].placeholderText()
+    paste(dialog.edits["api_key"], " organizations/org-id/apiKeys/key-id ")
+    paste(dialog.edits["secret"], pem)
+    assert dialog.edits["api_key"].text() == "organizations/org-id/apiKeys/key-id"
+    assert dialog.edits["secret"].text() == pem  # the line breaks kept
+    assert dialog.edits["secret"].echoMode() is QLineEdit.EchoMode.Password
+    draft = dialog.draft()
+    required = dialog._required["coinbase"]
+    credentials = validate_credentials(draft.values, required, load_bip39_english())
+    assert credentials.secret.startswith("-----BEGIN EC PRIVATE KEY-----\n")
+    assert credentials.secret.count("\n") == 4
+    dialog.reject()
