@@ -22,12 +22,13 @@ BASELINE = r"""
 import sys
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import (QApplication, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-    QMainWindow, QSplitter, QStackedWidget, QStatusBar, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QApplication, QComboBox, QFrame, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+    QMainWindow, QPushButton, QSplitter, QStackedWidget, QStatusBar, QTabWidget, QTableView, QTextBrowser,
+    QVBoxLayout, QWidget)
 
 app = QApplication(sys.argv[:1])
 win = QMainWindow()
-nav = QListWidget(); nav.addItems(["Dashboard", "Activity"])
+nav = QListWidget(); nav.addItems(["Dashboard", "Bots", "Deals", "Accounts", "Activity"])
 pages = QStackedWidget()
 dash = QWidget(); d = QVBoxLayout(dash)
 d.addWidget(QLabel("Portfolio value")); d.addWidget(QLabel("10,000.00 USDT"))
@@ -36,9 +37,23 @@ bar.addWidget(combo); d.addLayout(bar)
 split = QSplitter()
 split.addWidget(pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")}))
 split.addWidget(QTableView()); d.addWidget(split)
+bots = QWidget(); b = QVBoxLayout(bots)
+for text in ("New bot…", "Start", "Pause", "Stop"):
+    b.addWidget(QPushButton(text))
+b.addWidget(QTableView())
+deals = QTabWidget(); deals.addTab(QTableView(), "Open"); deals.addTab(QTableView(), "Closed")
+accounts = QWidget(); ac = QVBoxLayout(accounts)
+for text in ("Add account…", "Re-check key", "Edit…", "Remove…"):
+    ac.addWidget(QPushButton(text))
+asplit = QSplitter(); asplit.addWidget(QTableView()); tabs = QTabWidget()
+tabs.addTab(QTextBrowser(), "What the key may do"); tabs.addTab(QTextBrowser(), "How to make a safe key")
+asplit.addWidget(tabs); ac.addWidget(asplit)
 act = QWidget(); a = QVBoxLayout(act); a.addWidget(QLineEdit()); a.addWidget(QTableView())
-pages.addWidget(dash); pages.addWidget(act)
-central = QWidget(); h = QHBoxLayout(central); h.addWidget(nav); h.addWidget(pages)
+for page in (dash, bots, deals, accounts, act):
+    pages.addWidget(page)
+banner = QFrame(); banner.hide()
+right = QVBoxLayout(); right.addWidget(banner); right.addWidget(pages)
+central = QWidget(); h = QHBoxLayout(central); h.addWidget(nav); h.addLayout(right)
 win.setCentralWidget(central)
 status = QStatusBar(); status.addWidget(QLabel("Paper trading")); status.addPermanentWidget(QComboBox())
 win.setStatusBar(status)

@@ -6,15 +6,18 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from cryptobots_desktop.core.accounts import Account
 from cryptobots_desktop.core.balances import Valuation
 from cryptobots_desktop.core.bots import BotRecord, DealRecord
 from cryptobots_desktop.core.deals import Deal
 from cryptobots_desktop.core.intents import JournaledOrder
 from cryptobots_desktop.core.market import Candle, Ticker
-from cryptobots_desktop.core.permissions import KeyWarning, Severity, worst
-from cryptobots_desktop.core.ports import VaultStatus
+
+if TYPE_CHECKING:  # annotations only: the window imports this module before its first paint
+    from cryptobots_desktop.core.accounts import Account
+    from cryptobots_desktop.core.permissions import KeyWarning, Severity
+    from cryptobots_desktop.core.ports import VaultStatus
 from cryptobots_desktop.core.replay import ReplaySpeed
 
 
@@ -131,7 +134,7 @@ class AccountState:
 
     @property
     def worst(self) -> Severity | None:
-        return worst(list(self.warnings))
+        return max((w.severity for w in self.warnings), default=None)
 
     @property
     def blocking(self) -> tuple[KeyWarning, ...]:

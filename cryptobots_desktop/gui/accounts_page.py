@@ -11,6 +11,7 @@ from html import escape
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -22,7 +23,6 @@ from PySide6.QtWidgets import (
 from cryptobots_desktop.core.permissions import Severity, WarningCode, needs_risk_acceptance
 from cryptobots_desktop.engine.events import AccountsChanged, AccountState
 from cryptobots_desktop.gui.accounts_model import SEVERITY_COLOURS, SEVERITY_WORDS, AccountsModel
-from cryptobots_desktop.gui.form_widgets import wrapping
 from cryptobots_desktop.gui.key_guide_view import KeyGuideView
 from cryptobots_desktop.gui.table_view import make_table, selected_source_row
 
@@ -30,6 +30,13 @@ EMPTY_TEXT = (
     "No exchange account yet. Paper trading needs none. To trade for real, add an account with an API key "
     "that may read and trade spot only: never withdraw. Keys are kept only in your system's keyring."
 )
+
+
+def wrapping(object_name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(object_name)
+    label.setWordWrap(True)
+    return label
 
 
 def warnings_html(state: AccountState | None) -> str:
@@ -101,9 +108,9 @@ class AccountsPage(QWidget):
             (self.accept_button, self.acceptRiskRequested),
         ):
             button.clicked.connect(lambda _=False, s=signal: self._emit_selected(s))
-        self.vault_label = wrapping("vaultProblem", 60)
+        self.vault_label = wrapping("vaultProblem")
         self.vault_label.hide()
-        self.empty_label = wrapping("accountsEmpty", 60)
+        self.empty_label = wrapping("accountsEmpty")
         self.empty_label.setText(EMPTY_TEXT)
         self.details = QTextBrowser()
         self.details.setObjectName("accountDetails")
