@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(  # hidden: run by the packaging tests from the installed bundle
         "--self-check",
         action="append",
-        choices=["keyring", "ccxt", "window"],
+        choices=["keyring", "ccxt", "window", "live"],
         help=argparse.SUPPRESS,
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -115,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.self_check:
         from cryptobots_desktop.self_check import run  # noqa: PLC0415
 
-        return run(args.self_check)
+        return run(args.self_check, dict(args.exchange_url or []))
     if sys.platform.startswith("linux") and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or os.environ.get("QT_QPA_PLATFORM")
     ):

@@ -21,6 +21,8 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
+from tests.exchange_server.fixture import start_subprocess
+
 DEB = os.environ.get("CRYPTOBOTS_DEB", "")
 PACKAGE = "cryptobots-desktop"
 LAUNCHER = "/usr/bin/cryptobots-desktop"
@@ -138,6 +140,31 @@ def test_installed_bundle_finds_the_os_keyring_and_ccxt(installed: dict[str, Any
     out = run(LAUNCHER, "--self-check", "keyring", "--self-check", "ccxt", env=app_env(installed["home"]))
     assert "self-check keyring: ok (backend keyring.backends.SecretService.Keyring" in out
     assert "self-check ccxt: ok" in out
+
+
+def test_installed_bundle_connects_a_live_account_through_the_keyring(installed: dict[str, Any]) -> None:
+    """A live account from the bundle, as the Accounts dialog adds one: real ccxt signs requests to the
+    local exchange (run from source), the key goes into the Secret Service, the balance is read, the
+    account is removed. The key and secret go in on standard input, never on the command line."""
+    exchange = start_subprocess("--speed", "max")
+    try:
+        out = subprocess.run(
+            [LAUNCHER, "--self-check", "live", "--exchange-url", f"binance={exchange.base_url}"],
+            input=f"{exchange.key}\n{exchange.secret}\n",
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=app_env(installed["home"]),
+            check=False,
+        )
+    finally:
+        exchange.stop()
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (
+        "self-check live: ok (backend SecretService Keyring; connected, 4 markets, free USDT 10000"
+        in out.stdout
+    )
+    assert exchange.secret not in out.stdout + out.stderr
 
 
 def distinct_colours(image: QImage, step: int = 4) -> int:
