@@ -98,6 +98,7 @@ class AccountsController(QObject):
             for s in event.accounts
         }
         bots.refresh_columns(1, 1)
+        self._window.status.set_live_accounts([s.account.label for s in event.accounts if s.connected])
         if self._tray is not None:
             lines = [(line.account_id, line.text) for line in banner.lines[:5]]
             self._tray.set_warnings(banner.worst, lines)

@@ -43,7 +43,17 @@ class AppStatusBar(QStatusBar):
         self.speed_combo.currentIndexChanged.connect(lambda _i: self.speedChanged.emit(self.speed))
         self.connection_label = QLabel("Connecting…")
         self.connection_label.setObjectName("connectionLabel")
+        self.live_label = QLabel("")
+        self.live_label.setObjectName("liveLabel")
+        self.live_label.setStyleSheet(
+            "QLabel { background: #ffebe9; color: #82071e; border: 1px solid #cf222e; border-radius: 3px;"
+            " padding: 1px 8px; font-weight: 700; }"
+        )
+        self.live_label.setToolTip("Bots on these accounts trade with real funds.")
+        self.live_label.hide()
+        self._connections: dict[str, ConnectionChanged] = {}
         self.addWidget(self.mode_label)
+        self.addWidget(self.live_label)
         self.addWidget(self.replay_label, 1)
         self.addPermanentWidget(self.speed_combo)
         self.addPermanentWidget(self.connection_label)
@@ -66,8 +76,19 @@ class AppStatusBar(QStatusBar):
             f"Recorded market data from {fmt_utc(event.start_ms)} to {fmt_utc(event.end_ms)}"
         )
 
+    def set_live_accounts(self, labels: list[str]) -> None:
+        """The connected live accounts' names beside the paper mode (hidden when there are none)."""
+        self.live_label.setText(f"Live: {', '.join(labels)}" if labels else "")
+        self.live_label.setVisible(bool(labels))
+
     def on_connection(self, event: ConnectionChanged) -> None:
-        name = "Paper exchange" if event.exchange_id == "paper" else event.exchange_id
-        colour = _STATE_COLOURS[event.state]
-        self.connection_label.setText(f"<span style='color:{colour}'>●</span> {name}: {event.state.value}")
-        self.connection_label.setToolTip(event.detail or event.state.value)
+        """One dot per exchange: connected, rate limited or down, the last error on hover."""
+        self._connections[event.exchange_id] = event
+        parts, tips = [], []
+        for exchange_id, e in self._connections.items():
+            name = "Paper exchange" if exchange_id == "paper" else exchange_id
+            colour = _STATE_COLOURS[e.state]
+            parts.append(f"<span style='color:{colour}'>●</span> {name}: {e.state.value}")
+            tips.append(f"{name}: {e.detail or e.state.value}")
+        self.connection_label.setText(" &nbsp; ".join(parts))
+        self.connection_label.setToolTip("\n".join(tips))

@@ -170,6 +170,9 @@ async def scenario_binance(driver, c, ex: ThreadedExchange, tmp_path: Path, arti
     assert "Warning: Binance main" in c.tray.icon.toolTip()
     await driver.wait(lambda: c.accounts.service.state(account.account_id).connected, what="connected")
     assert "may run" in w.accounts.view.model().index(0, 4).data()
+    assert w.status.live_label.isVisible() and w.status.live_label.text() == "Live: Binance main"
+    await driver.wait(lambda: "binance: connected" in w.status.connection_label.text(), what="live state")
+    assert "Paper exchange: connected" in w.status.connection_label.text()
     screenshot(w, artifacts_dir, "accounts-page.png")
 
     # the key is in the keyring, and nowhere else
