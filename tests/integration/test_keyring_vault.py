@@ -14,7 +14,6 @@ import importlib.util
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -248,7 +247,6 @@ def test_no_session_bus_means_unavailable_with_the_fix_and_no_file(tmp_path: Pat
     assert _all_files(tmp_path) == []  # nothing written anywhere in HOME, XDG dirs or the runtime dir
 
 
-@pytest.mark.skipif(shutil.which("gnome-keyring-daemon") is None, reason="needs gnome-keyring-daemon")
 def test_a_locked_keyring_is_reported_with_how_to_unlock_it(tmp_path: Path) -> None:
     """A gnome-keyring of its own, never unlocked, and no screen for its prompt: the prompt is dismissed."""
     env = _isolated_env(tmp_path)

@@ -606,7 +606,6 @@ asyncio.run(main())
 """
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_committed_writes_survive_a_sigkill_and_the_file_stays_consistent(tmp_path: Path) -> None:
     path = tmp_path / "j.sqlite3"
     seed = int.from_bytes(os.urandom(4), "little")
