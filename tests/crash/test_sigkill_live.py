@@ -48,7 +48,7 @@ PLAN = KillPlan(
     leg_minutes=400,  # ~9 requests a minute (the bot asks for each open order): well under the log's 5,000
     aimed_wait_s=2.0,  # an armed run is not cut short by a random kill before its point comes
 )
-MINUTES = 1_200  # the killed runs get through ~350 of them (~10 a run), the last legs the rest
+MINUTES = 2_400  # the killed runs get through ~350-1,200 of them (10-30 a run), the last legs the rest
 LOG_SIZE = 5_000  # the local exchange keeps this many requests in its log
 PAGE = 1_000  # allOrders / myTrades answer at most this many
 
