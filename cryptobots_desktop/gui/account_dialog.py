@@ -122,6 +122,8 @@ class AccountDialog(QDialog):
         self.keep_key_note.setVisible(editing)
         self.unsupported_label = wrapping("unsupportedExchange", 40)
         self.unsupported_label.hide()
+        self.notice_label = wrapping("accountNotice", 40)  # a standing problem (the keyring), never cleared
+        self.notice_label.hide()
 
         self.error_label = wrapping("accountError", 40)
         self.error_label.hide()
@@ -153,6 +155,7 @@ class AccountDialog(QDialog):
         left.addWidget(intro)
         left.addLayout(form)
         left.addWidget(self.keep_key_note)
+        left.addWidget(self.notice_label)
         left.addWidget(self.unsupported_label)
         left.addWidget(self.error_label)
         left.addWidget(self.progress_label)
@@ -197,6 +200,12 @@ class AccountDialog(QDialog):
         self._required[exchange_id] = required
         if exchange_id == self.exchange_id:
             self._show_fields(required)
+
+    def set_notice(self, text: str) -> None:
+        """A problem that stands whatever is typed (the keyring cannot keep keys), in the error colour."""
+        self.notice_label.setText(escape(text))
+        self.notice_label.setStyleSheet(f"color: {error_colour(self)}; font-weight: 600;")
+        self.notice_label.setVisible(bool(text))
 
     def set_busy(self, busy: bool, message: str = "") -> None:
         """While the exchange is asked: progress shown, inputs locked, Cancel stops the check."""

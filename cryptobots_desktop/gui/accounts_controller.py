@@ -162,8 +162,10 @@ class AccountsController(QObject):
 
     async def _fill_exchanges(self, dialog: AccountDialog, service: AccountService) -> None:
         status = await service.check_vault()
-        if not status.available:
-            dialog.show_error(CryptobotsError(status.message, status.hint))
+        if not status.available and self.dialog is dialog:  # stays shown: Test and save would fail too
+            dialog.set_notice(
+                f"{status.message} {status.hint} Until then no key can be kept, so none is saved.".strip()
+            )
         listing = await service.inspector.exchanges()
         self._names = {e.exchange_id: e.name for e in listing}
         self._window.accounts.model.exchange_names = self._names

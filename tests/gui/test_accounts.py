@@ -9,6 +9,8 @@ from __future__ import annotations
 from decimal import Decimal as D  # noqa: N817
 from pathlib import Path
 
+import keyring
+import keyring.backends.fail
 import pytest
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QSystemTrayIcon
 
@@ -360,4 +362,33 @@ async def scenario_coinbase(driver, c) -> None:
     credentials = validate_credentials(draft.values, required, load_bip39_english())
     assert credentials.secret.startswith("-----BEGIN EC PRIVATE KEY-----\n")
     assert credentials.secret.count("\n") == 4
+    dialog.reject()
+
+
+def test_without_a_usable_keyring_no_key_is_kept_and_the_dialog_says_how_to_fix_it(
+    driver, make_controller, tmp_path: Path, local_exchange: ThreadedExchange
+) -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # what keyring picks on a system without one
+    try:
+        c = make_controller(tmp_path / "data", api_urls={"binance": local_exchange.base_url})
+        driver.run(c.start())
+        driver.run(scenario_no_keyring(driver, c, local_exchange, tmp_path), timeout=60)
+    finally:
+        keyring.set_keyring(previous)
+
+
+async def scenario_no_keyring(driver, c, ex: ThreadedExchange, tmp_path: Path) -> None:
+    dialog = await open_dialog(driver, c, "binance")
+    await driver.wait(dialog.notice_label.isVisible, what="the keyring notice")
+    notice = dialog.notice_label.text()
+    assert "keyring" in notice.lower() and "none is saved" in notice
+    dialog.label_edit.setText("No keyring")
+    dialog.edits["api_key"].setText(ex.key)
+    dialog.edits["secret"].setText(ex.secret)
+    error = await submit(driver, c, dialog)
+    assert "keyring" in error.lower(), error
+    assert dialog.notice_label.isVisible()  # typing and choosing never hide it
+    assert c.accounts.service.accounts == () and files_holding(tmp_path, ex.secret, ex.key) == []
+    assert c.runtime is not None  # paper trading goes on
     dialog.reject()
