@@ -19,6 +19,16 @@ from .controller import AppController
 from .icons import app_icon
 
 
+def configure_application(app: QApplication) -> None:
+    """Name, icon, and no quit when the last window closes (the app lives on in the tray, and a quit
+    posted by Qt would stop the asyncio loop under a running coroutine)."""
+    app.setApplicationName("Cryptobots Desktop")
+    app.setOrganizationName("Cryptobots")
+    app.setDesktopFileName("cryptobots-desktop")
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)
+
+
 def run_app(args: argparse.Namespace) -> int:
     """Run the window until the person quits; returns the process exit status."""
     paths = app_paths(args.data_dir)
@@ -38,11 +48,7 @@ def run_app(args: argparse.Namespace) -> int:
     stop_logging = start_file_logging(paths.log_file)
     store = SettingsStore(paths.settings_file)
     loaded = store.load()
-    app.setApplicationName("Cryptobots Desktop")
-    app.setOrganizationName("Cryptobots")
-    app.setDesktopFileName("cryptobots-desktop")
-    app.setWindowIcon(app_icon())
-    app.setQuitOnLastWindowClosed(False)
+    configure_application(app)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     controller = AppController(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -14,24 +13,9 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
 from tests.conftest import ROOT
+from tests.x11_windows import window_geometry
 
 pytestmark = pytest.mark.e2e
-WINDOW_NAME = "Cryptobots Desktop — Paper trading"
-
-
-def window_geometry() -> tuple[int, int, int, int] | None:
-    out = subprocess.run(["xwininfo", "-name", WINDOW_NAME], capture_output=True, text=True, check=False)
-    if out.returncode != 0 or "IsViewable" not in out.stdout:
-        return None
-    values = {
-        k: int(v) for k, v in re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)", out.stdout)
-    }
-    return (
-        values["Absolute upper-left X"],
-        values["Absolute upper-left Y"],
-        values["Width"],
-        values["Height"],
-    )
 
 
 def distinct_colours(image: QImage, step: int = 4) -> int:
@@ -60,13 +44,13 @@ def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, art
             assert proc.poll() is None, f"the app exited early: {proc.communicate()}"
             assert time.monotonic() < deadline, "no window within 30 s"
             time.sleep(0.2)
-            geometry = window_geometry()
+            geometry = window_geometry(proc.pid)
         log = data / "logs" / "cryptobots.log"
         while not (log.exists() and "Paper trading on" in log.read_text()):
             assert time.monotonic() < deadline, "the paper exchange did not open"
             time.sleep(0.2)
         time.sleep(2.5)  # a few polls of the replay: prices, chart and balances are drawn
-        geometry = window_geometry()
+        geometry = window_geometry(proc.pid)
         assert geometry is not None
         x, y, w, h = geometry
         shot = QGuiApplication.primaryScreen().grabWindow(0, x, y, w, h).toImage()

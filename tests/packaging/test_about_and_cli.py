@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QSystemTrayIcon
 from cryptobots_desktop import __version__
 from cryptobots_desktop.__main__ import main
 from tests.conftest import ROOT
+from tests.x11_windows import window_geometry
 
 
 def test_version_comes_from_the_package_metadata(capsys: pytest.CaptureFixture[str]) -> None:
@@ -66,11 +67,6 @@ def test_tray_menu_offers_about() -> None:
     tray.dispose()
 
 
-def _window_viewable(name: str) -> bool:
-    out = subprocess.run(["xwininfo", "-name", name], capture_output=True, text=True, check=False)
-    return out.returncode == 0 and "IsViewable" in out.stdout
-
-
 @pytest.mark.e2e
 def test_minimized_starts_in_the_tray_without_a_window(qapp, tmp_path: Path) -> None:
     """--minimized (the autostart entry's option): the tray icon only; the window stays hidden."""
@@ -91,7 +87,7 @@ def test_minimized_starts_in_the_tray_without_a_window(qapp, tmp_path: Path) -> 
             assert time.monotonic() < deadline, "the paper exchange did not open"
             time.sleep(0.2)
         time.sleep(0.5)
-        shown = _window_viewable("Cryptobots Desktop — Paper trading")
+        shown = window_geometry(proc.pid) is not None
         # without a tray there is nowhere to hide: the window is shown instead
         assert shown is (not QSystemTrayIcon.isSystemTrayAvailable())
     finally:

@@ -22,11 +22,11 @@ import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
 from tests.exchange_server.fixture import start_subprocess
+from tests.x11_windows import window_geometry
 
 DEB = os.environ.get("CRYPTOBOTS_DEB", "")
 PACKAGE = "cryptobots-desktop"
 LAUNCHER = "/usr/bin/cryptobots-desktop"
-WINDOW_NAME = "Cryptobots Desktop — Paper trading"
 ICON_SIZES = (16, 22, 24, 32, 48, 64, 128, 256)
 # where a package's leftovers would be: searched for "cryptobots" before installing and after purging
 SYSTEM_DIRS = ("/opt", "/usr", "/etc", "/var/lib/dpkg/info", "/var/cache/apt/archives")
@@ -173,14 +173,6 @@ def distinct_colours(image: QImage, step: int = 4) -> int:
     )
 
 
-def window_geometry() -> tuple[int, int, int, int] | None:
-    out = subprocess.run(["xwininfo", "-name", WINDOW_NAME], capture_output=True, text=True, check=False)
-    if out.returncode != 0 or "IsViewable" not in out.stdout:
-        return None
-    v = {k: int(n) for k, n in re.findall(r"(Absolute upper-left [XY]|Width|Height):\s+(-?\d+)", out.stdout)}
-    return v["Absolute upper-left X"], v["Absolute upper-left Y"], v["Width"], v["Height"]
-
-
 def test_installed_app_starts_and_shows_the_paper_portfolio(
     installed: dict[str, Any], qapp: Any, artifacts_dir: Path
 ) -> None:
@@ -191,12 +183,14 @@ def test_installed_app_starts_and_shows_the_paper_portfolio(
     log = home / ".local/state/cryptobots-desktop/log/cryptobots.log"
     try:
         deadline = time.monotonic() + 60
-        while window_geometry() is None or not (log.exists() and "Paper trading on" in log.read_text()):
+        while window_geometry(proc.pid) is None or not (
+            log.exists() and "Paper trading on" in log.read_text()
+        ):
             assert proc.poll() is None, f"the installed app exited early: {proc.communicate()}"
             assert time.monotonic() < deadline, "no window with the paper exchange open within 60 s"
             time.sleep(0.2)
         time.sleep(2.5)  # a few polls of the replay: prices, chart and balances are drawn
-        geometry = window_geometry()
+        geometry = window_geometry(proc.pid)
         assert geometry is not None
         x, y, w, h = geometry
         shot = QGuiApplication.primaryScreen().grabWindow(0, x, y, w, h).toImage()

@@ -300,11 +300,17 @@ def test_orders_of_bot_are_all_of_its_orders_oldest_first_with_fills(tmp_path: P
     with_journal(tmp_path / "j.sqlite3", body)
 
 
+def journal_threads() -> set[int | None]:
+    """The journals' threads now alive (other tests' apps may hold journals of their own)."""
+    return {t.ident for t in threading.enumerate() if t.name.startswith("journal")}
+
+
 def test_reopening_after_close_keeps_everything_and_close_is_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "folder" / "j.sqlite3"  # folders are created
     intents = [intent(deal=n, created_ms=n) for n in range(20)]
 
     async def main() -> None:
+        before = journal_threads()
         j = await SqliteJournal.open(path)
         written = []
         for i in intents:
@@ -314,7 +320,7 @@ def test_reopening_after_close_keeps_everything_and_close_is_idempotent(tmp_path
         await j.close()
         with pytest.raises(CryptobotsError, match="closed"):
             await j.get(intents[0].client_order_id)
-        assert not [t for t in threading.enumerate() if t.name.startswith("journal")]
+        assert journal_threads() <= before, "the closed journal's thread is gone"
         j = await SqliteJournal.open(path)
         assert list(await j.orders_of_bot("b1")) == written
         assert list(await j.needing_reconciliation("acc1")) == written
@@ -357,13 +363,14 @@ def test_a_journal_from_a_newer_app_is_refused_and_left_untouched(tmp_path: Path
         raw.execute("CREATE TABLE future (x)")
         raw.execute("PRAGMA user_version = 99")
     raw.close()
+    before = journal_threads()
     with pytest.raises(CryptobotsError, match="written by a newer version of Cryptobots Desktop"):
         asyncio.run(SqliteJournal.open(path))
     raw = sqlite3.connect(path)
     assert raw.execute("PRAGMA user_version").fetchone()[0] == 99
     assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "delete"  # not even switched to WAL
     raw.close()
-    assert not [t for t in threading.enumerate() if t.name.startswith("journal")]
+    assert journal_threads() <= before, "the refused journal left no thread behind"
 
 
 def test_migration_steps_run_in_order_one_transaction_each(tmp_path: Path) -> None:
