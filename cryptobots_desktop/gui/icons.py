@@ -52,3 +52,54 @@ def _icon(status: str | None) -> QIcon:
     for size in (16, 22, 24, 32, 48, 64, 128, 256):
         icon.addPixmap(_pixmap(size, None if status is None else QColor(status)))
     return icon
+
+
+PAGE_GLYPH = QColor("#6e7781")  # a mid grey, readable on light and dark themes
+
+
+def _page_pixmap(page: str, size: int, colour: QColor) -> QPixmap:
+    pm = QPixmap(size, size)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    s = size / 20.0
+    pen = QPen(colour, 1.6 * s)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    p.setPen(pen)
+    if page == "Dashboard":  # four tiles
+        for x, y in ((2, 2), (11, 2), (2, 11), (11, 11)):
+            p.drawRoundedRect(QRectF(x * s, y * s, 7 * s, 7 * s), 1.5 * s, 1.5 * s)
+    elif page == "Bots":  # a robot's head with its antenna
+        p.drawRoundedRect(QRectF(3 * s, 6 * s, 14 * s, 11 * s), 3 * s, 3 * s)
+        p.drawLine(int(10 * s), int(2 * s), int(10 * s), int(6 * s))
+        p.setBrush(colour)
+        p.drawEllipse(QRectF(6.5 * s, 10 * s, 2 * s, 2 * s))
+        p.drawEllipse(QRectF(11.5 * s, 10 * s, 2 * s, 2 * s))
+    elif page == "Deals":  # a buy arrow up and a sell arrow down
+        p.drawLine(int(6 * s), int(17 * s), int(6 * s), int(3 * s))
+        p.drawLine(int(6 * s), int(3 * s), int(3 * s), int(6 * s))
+        p.drawLine(int(6 * s), int(3 * s), int(9 * s), int(6 * s))
+        p.drawLine(int(14 * s), int(3 * s), int(14 * s), int(17 * s))
+        p.drawLine(int(14 * s), int(17 * s), int(11 * s), int(14 * s))
+        p.drawLine(int(14 * s), int(17 * s), int(17 * s), int(14 * s))
+    elif page == "Accounts":  # a key
+        p.drawEllipse(QRectF(2 * s, 6 * s, 8 * s, 8 * s))
+        p.drawLine(int(10 * s), int(10 * s), int(18 * s), int(10 * s))
+        p.drawLine(int(15 * s), int(10 * s), int(15 * s), int(13 * s))
+        p.drawLine(int(18 * s), int(10 * s), int(18 * s), int(13 * s))
+    else:  # Activity: a list of log lines
+        for y in (4, 8, 12, 16):
+            p.drawLine(int(2 * s), int(y * s), int(3 * s), int(y * s))
+            p.drawLine(int(6 * s), int(y * s), int(18 * s), int(y * s))
+    p.end()
+    return pm
+
+
+@cache
+def page_icon(page: str) -> QIcon:
+    """The navigation list's icon for ``page`` (its title), painted at 1x and 2x; white when selected."""
+    icon = QIcon()
+    for size in (20, 40):
+        icon.addPixmap(_page_pixmap(page, size, PAGE_GLYPH))
+        icon.addPixmap(_page_pixmap(page, size, QColor("white")), QIcon.Mode.Selected)
+    return icon

@@ -23,7 +23,7 @@ from .activity_page import ActivityPage
 from .bots_page import BotsPage
 from .dashboard_page import DashboardPage
 from .deals_page import DealsPage
-from .icons import app_icon
+from .icons import app_icon, page_icon
 from .status_bar import AppStatusBar
 from .warnings_banner import WarningsBanner
 
@@ -59,7 +59,7 @@ class MainWindow(QMainWindow):
             ("Accounts", self.accounts),
             ("Activity", self.activity),
         ):
-            self.nav.addItem(QListWidgetItem(title))
+            self.nav.addItem(QListWidgetItem(page_icon(title), title))
             self.pages.addWidget(page)
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.nav.setCurrentRow(0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 from decimal import Decimal as D  # noqa: N817
+from itertools import combinations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -44,6 +45,9 @@ async def scenario_bots_and_pause(driver, c) -> None:  # runs inside the loop, a
         "Accounts",
         "Activity",
     ]
+    glyphs = [w.nav.item(i).icon().pixmap(20, 20).toImage() for i in range(w.nav.count())]
+    assert all(not g.isNull() for g in glyphs)
+    assert all(a != b for a, b in combinations(glyphs, 2)), "each page has its own icon"
     assert w.bots.model.rowCount() == 0
     bot = await c.runtime.supervisor.create_dca_bot("BTC scalper", "paper", "BTC/USDT", PARAMS)
     w.status.speed_combo.setCurrentIndex(list(ReplaySpeed).index(ReplaySpeed.MAX))
