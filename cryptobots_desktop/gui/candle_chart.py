@@ -5,14 +5,27 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPalette, QPen, QPicture
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from cryptobots_desktop.core.market import Candle
 
+from .chart_marks import ChartMarks
+
 UP = QColor("#2da44e")
 DOWN = QColor("#cf222e")
+ENTRY = QColor("#8250df")
+
+# how each kind of horizontal mark is drawn: pen colour, style, width, and its label's text (None: no label)
+_LINE_STYLES: dict[str, tuple[QColor, Qt.PenStyle, float, str | None]] = {
+    "entries": (ENTRY, Qt.PenStyle.SolidLine, 1.5, "Avg entry"),
+    "take_profits": (UP, Qt.PenStyle.DashLine, 1.5, "Take profit"),
+    "resting_buys": (UP, Qt.PenStyle.DotLine, 1.0, None),
+    "resting_sells": (DOWN, Qt.PenStyle.DotLine, 1.0, None),
+}
+MAX_LINES = 60
+"""At most this many horizontal marks of one kind (a wide grid has many levels; more would be noise)."""
 
 
 class CandlestickItem(pg.GraphicsObject):  # type: ignore[misc]
@@ -87,6 +100,15 @@ class CandleChart(QWidget):
             labelOpts={"position": 0.995, "color": "#ffffff", "fill": "#1f6feb", "anchors": [(1, 0.5)] * 2},
         )
         self.plot.addItem(self.last_line)
+        self._lines: dict[str, list[pg.InfiniteLine]] = {kind: [] for kind in _LINE_STYLES}
+        self.buy_points = pg.ScatterPlotItem(symbol="t1", size=11, brush=UP, pen=pg.mkPen("w", width=0.8))
+        self.sell_points = pg.ScatterPlotItem(symbol="t", size=11, brush=DOWN, pen=pg.mkPen("w", width=0.8))
+        for points in (self.buy_points, self.sell_points):
+            points.setZValue(5)
+            self.plot.addItem(points)
+        self._marks = ChartMarks()
+        self._price_decimals = 2
+        self._width_s = 60.0
         self._candles: tuple[Candle, ...] = ()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -104,17 +126,68 @@ class CandleChart(QWidget):
 
     def set_candles(self, candles: Sequence[Candle], price_decimals: int = 2, width_s: float = 60.0) -> None:
         self._candles = tuple(candles)
+        self._price_decimals = price_decimals
+        self._width_s = width_s
         self.candles_item.set_candles(self._candles, width_s)
         if not self._candles:
             return
         last = self._candles[-1]
         self.last_line.label.setFormat(f"{{value:,.{price_decimals}f}}")
         self.last_line.setValue(float(last.close))
-        lows = [float(c.low) for c in self._candles]
-        highs = [float(c.high) for c in self._candles]
+        self._fit()
+
+    def _fit(self) -> None:
+        """Show every candle, and the open deals' entries and take-profits with them."""
+        if not self._candles:
+            return
+        marked = [float(p) for p in (*self._marks.entries, *self._marks.take_profits)]
+        lows = [float(c.low) for c in self._candles] + marked
+        highs = [float(c.high) for c in self._candles] + marked
         pad = (max(highs) - min(lows)) * 0.08 or max(highs) * 0.001
-        self.plot.setXRange(self._candles[0].ts_ms / 1000, last.ts_ms / 1000 + width_s * 12, padding=0)
+        last_s = self._candles[-1].ts_ms / 1000
+        self.plot.setXRange(self._candles[0].ts_ms / 1000, last_s + self._width_s * 12, padding=0)
         self.plot.setYRange(min(lows) - pad, max(highs) + pad, padding=0)
+
+    def set_marks(self, marks: ChartMarks, price_decimals: int | None = None) -> None:
+        """Draw the open deals' lines (average entry, take-profit, resting orders) and the fills."""
+        if price_decimals is not None:
+            self._price_decimals = price_decimals
+        changed_range = (marks.entries, marks.take_profits) != (self._marks.entries, self._marks.take_profits)
+        self._marks = marks
+        for kind, (colour, style, width, label) in _LINE_STYLES.items():
+            prices: tuple[object, ...] = getattr(marks, kind)[:MAX_LINES]
+            pool = self._lines[kind]
+            while len(pool) < len(prices):
+                line = pg.InfiniteLine(
+                    angle=0,
+                    movable=False,
+                    pen=pg.mkPen(colour, width=width, style=style),
+                    label=None if label is None else f"{label} {{value:,.{self._price_decimals}f}}",
+                    labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]},
+                )
+                line.setZValue(-1 if label is None else 1)
+                self.plot.addItem(line)
+                pool.append(line)
+            for i, line in enumerate(pool):
+                if i < len(prices):
+                    line.setValue(float(prices[i]))  # type: ignore[arg-type]
+                    if label is not None:
+                        line.label.setFormat(f"{label} {{value:,.{self._price_decimals}f}}")
+                    line.show()
+                else:
+                    line.hide()
+        self.buy_points.setData([t / 1000 for t, _ in marks.buys], [float(p) for _, p in marks.buys])
+        self.sell_points.setData([t / 1000 for t, _ in marks.sells], [float(p) for _, p in marks.sells])
+        if changed_range:
+            self._fit()
+
+    @property
+    def marks(self) -> ChartMarks:
+        return self._marks
+
+    def visible_lines(self, kind: str) -> list[float]:
+        """The prices of the shown horizontal marks of ``kind`` (a ``ChartMarks`` field name)."""
+        return [line.value() for line in self._lines[kind] if line.isVisible()]
 
     @property
     def candles(self) -> tuple[Candle, ...]:

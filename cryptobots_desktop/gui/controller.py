@@ -91,6 +91,8 @@ class AppController(QObject):
         b.portfolioUpdated.connect(self._on_portfolio)
         b.tickerUpdated.connect(w.dashboard.on_ticker)
         b.candlesUpdated.connect(w.dashboard.on_candles)
+        b.dealUpdated.connect(w.dashboard.on_deal)
+        b.orderUpdated.connect(w.dashboard.on_order)
         b.replayProgress.connect(w.status.on_replay)
         b.connectionChanged.connect(w.status.on_connection)
         b.connectionChanged.connect(self._on_connection)

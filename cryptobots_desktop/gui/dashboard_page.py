@@ -1,4 +1,5 @@
-"""Dashboard: portfolio value and change, the price chart of a chosen pair, and the balances table."""
+"""Dashboard: portfolio value and change, the price chart of a chosen pair with the bots' marks on it
+(average entries, take-profits, resting orders, fills), and the balances table."""
 
 from __future__ import annotations
 
@@ -17,10 +18,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cryptobots_desktop.engine.events import CandlesUpdated, PortfolioUpdated, TickerUpdated
+from cryptobots_desktop.engine.events import (
+    CandlesUpdated,
+    DealUpdated,
+    OrderUpdated,
+    PortfolioUpdated,
+    TickerUpdated,
+)
 
 from .balances_model import BalancesModel
+from .batching import Throttle
 from .candle_chart import CandleChart
+from .chart_marks import ChartMarkBook
 from .formatting import fmt_amount, fmt_money, fmt_pct, fmt_signed
 from .table_model import SORT_ROLE
 
@@ -42,6 +51,8 @@ class DashboardPage(QWidget):
         super().__init__(parent)
         self._price_decimals: Callable[[str], int] = lambda _pair: 2
         self.account_id = "paper"  # the account whose prices and balances the dashboard shows
+        self.mark_book = ChartMarkBook(self.account_id)
+        self._marks_throttle = Throttle(self._draw_marks, parent=self)
 
         self.value_label = QLabel("—")
         self.value_label.setObjectName("portfolioValue")
@@ -132,7 +143,12 @@ class DashboardPage(QWidget):
     def _on_pair_picked(self, pair: str) -> None:
         if pair:
             self.price_label.setText("")
+            self._draw_marks()
             self.pairChanged.emit(pair)
+
+    def _draw_marks(self) -> None:
+        self._marks_throttle.cancel()
+        self.chart.set_marks(self.mark_book.marks(self.pair), self._price_decimals(self.pair))
 
     # -- engine events --------------------------------------------------------------------------------
     def on_portfolio(self, event: PortfolioUpdated) -> None:
@@ -150,6 +166,14 @@ class DashboardPage(QWidget):
         if event.ticker.symbol == self.pair and event.account_id == self.account_id:
             decimals = self._price_decimals(self.pair)
             self.price_label.setText(fmt_amount(event.ticker.last, decimals))
+
+    def on_deal(self, event: DealUpdated) -> None:
+        if self.mark_book.on_deal(event) == self.pair:
+            self._marks_throttle.request()
+
+    def on_order(self, event: OrderUpdated) -> None:
+        if self.mark_book.on_order(event) == self.pair:
+            self._marks_throttle.request()
 
     def on_candles(self, event: CandlesUpdated) -> None:
         if event.symbol == self.pair:

@@ -1,0 +1,106 @@
+"""The Dashboard's price chart marks the bots' deals: average entry, take-profit, resting orders, fills."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from decimal import Decimal as D  # noqa: N817
+from pathlib import Path
+
+from cryptobots_desktop.core.intents import IntentState
+from cryptobots_desktop.core.orders import OrderSide, OrderType
+from cryptobots_desktop.core.replay import ReplaySpeed
+from cryptobots_desktop.core.strategies.dca import DcaParams
+
+PARAMS = DcaParams(
+    base_order_size=D(20),
+    safety_order_size=D(20),
+    max_safety_orders=3,
+    price_deviation_pct=D("0.3"),
+    take_profit_pct=D("0.4"),
+)
+
+KINDS = ("entries", "take_profits", "resting_buys", "resting_sells")
+
+
+def test_the_chart_marks_what_the_journal_holds(
+    driver, make_controller, tmp_path: Path, artifacts_dir
+) -> None:
+    c = make_controller(tmp_path / "data", tray_available=False)
+    driver.run(c.start())
+    driver.run(scenario_marks(driver, c, artifacts_dir), timeout=90)
+
+
+def expected_from(rows, entry: D | None) -> dict[str, list[float]]:
+    resting = [r for r in rows if r.state in (IntentState.OPEN, IntentState.PENDING)]
+    limit = [r.intent.request for r in resting if r.intent.request.type is OrderType.LIMIT]
+    buys = sorted(float(r.price) for r in limit if r.side is OrderSide.BUY)
+    sells = sorted(float(r.price) for r in limit if r.side is OrderSide.SELL)
+    return {
+        "entries": [float(entry)] if entry is not None else [],
+        "take_profits": sells,  # a DCA deal's one resting sell is its take-profit
+        "resting_buys": buys,
+        "resting_sells": [],
+    }
+
+
+async def scenario_marks(driver, c, artifacts_dir: Path) -> None:
+    w = c.window
+    dash = w.dashboard
+    chart = dash.chart
+    assert dash.pair == "BTC/USDT"
+    assert all(chart.visible_lines(k) == [] for k in ("entries", "take_profits", "resting_buys"))
+    bot = await c.runtime.supervisor.create_dca_bot("Marked", "paper", "BTC/USDT", PARAMS)
+    w.status.speed_combo.setCurrentIndex(list(ReplaySpeed).index(ReplaySpeed.MAX))
+    await driver.wait(lambda: w.deals.closed_model.rowCount() >= 1, timeout=45, what="a closed deal")
+    await driver.wait(
+        lambda: w.deals.open_model.rowCount() == 1 and w.deals.open_model.row_at(0).take_profit_price,
+        what="the next deal with its take-profit resting",
+    )
+    w.status.speed_combo.setCurrentIndex(list(ReplaySpeed).index(ReplaySpeed.X1))  # hold the market still
+
+    # the lines on the chart are the journal's resting orders and the deal's average entry
+    deadline = time.monotonic() + 20
+    while True:
+        rows = list(await c.runtime.journal.orders_of_bot(bot.bot_id))
+        open_deal = w.deals.open_model.row_at(0) if w.deals.open_model.rowCount() else None
+        entry = open_deal.deal.average_entry_price if open_deal and open_deal.deal else None
+        dash._draw_marks()  # what the next redraw (at most 0.2 s away) would show, now
+        shown = {
+            k: sorted(chart.visible_lines(k))
+            for k in ("entries", "take_profits", "resting_buys", "resting_sells")
+        }
+        want = expected_from(rows, entry)
+        if shown == want or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.05)
+    assert shown == want
+    assert len(want["entries"]) == 1 and len(want["take_profits"]) == 1
+    assert len(want["resting_buys"]) <= PARAMS.max_safety_orders
+    assert all(b < want["entries"][0] < want["take_profits"][0] for b in want["resting_buys"])
+    # the take-profit line is labelled with its price, in the pair's precision
+    tp_line = next(line for line in chart._lines["take_profits"] if line.isVisible())
+    assert tp_line.label.toPlainText().replace(",", "") == f"Take profit {want['take_profits'][0]:.2f}"
+
+    # every fill of the bot (the closed deal's and the open one's) is a point at its time and price
+    fills = [f for r in rows for f in r.fills]
+    buy_points = sorted(zip(*chart.buy_points.getData(), strict=True))
+    sell_points = sorted(zip(*chart.sell_points.getData(), strict=True))
+    assert buy_points == sorted((f.ts_ms / 1000, float(f.price)) for f in fills if f.side is OrderSide.BUY)
+    assert sell_points == sorted((f.ts_ms / 1000, float(f.price)) for f in fills if f.side is OrderSide.SELL)
+    assert sell_points, "the closed deal's take-profit sell is marked"
+    # the take-profit is within the chart's price range, even when the candles have not reached it
+    low, high = chart.plot.getViewBox().viewRange()[1]
+    assert low < want["entries"][0] and want["take_profits"][0] < high
+
+    shot = artifacts_dir / "screenshots"
+    shot.mkdir(parents=True, exist_ok=True)
+    w.show_page(0)
+    w.grab().save(str(shot / "dashboard-deal-marks.png"))
+
+    # another pair's chart has none of these marks; coming back shows them again
+    dash.pair_combo.setCurrentText("ETH/USDT")
+    assert all(chart.visible_lines(k) == [] for k in want)
+    assert len(chart.buy_points.getData()[0]) == 0
+    dash.pair_combo.setCurrentText("BTC/USDT")
+    assert len(chart.visible_lines("entries")) == 1
