@@ -44,6 +44,7 @@ class WindowSettings(BaseModel):
     chart_pair: str = "BTC/USDT"
     page: int = 0
     tray_hint_shown: bool = False
+    columns: dict[str, str] = Field(default_factory=dict)  # table name -> its header's state, in base64
 
 
 class AppSettings(BaseModel):

@@ -38,6 +38,7 @@ from .accounts_controller import AccountsController
 from .event_bridge import QtEventBridge
 from .formatting import fmt_money, fmt_signed
 from .main_window import WINDOW_TITLE, MainWindow
+from .table_view import RecordTableView
 from .tray import AppTray
 
 if TYPE_CHECKING:
@@ -147,6 +148,9 @@ class AppController(QObject):
         if s.geometry:
             w.restoreGeometry(QByteArray.fromBase64(s.geometry.encode("ascii")))
         w.show_page(s.page)
+        for view in w.findChildren(RecordTableView):
+            if view.objectName() in s.columns:
+                view.restore_columns(s.columns[view.objectName()])
         w.status.set_speed(self.settings.paper.speed)
         minimized = self._start_minimized and self.tray is not None  # no tray: the window is shown
         if not minimized:
@@ -256,6 +260,10 @@ class AppController(QObject):
         s = self.settings.window
         s.geometry = bytes(self.window.saveGeometry().toBase64().data()).decode("ascii")
         s.page = self.window.page_index
+        for view in self.window.findChildren(RecordTableView):
+            state = view.columns_state()
+            if state is not None:
+                s.columns[view.objectName()] = state
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if watched is self.window and event.type() == QEvent.Type.Paint and not self._painted:
@@ -474,6 +482,7 @@ class AppController(QObject):
         self._bots_text = f"Bots: {running} running" + (f", {paused} paused" if paused else "")
         if failed:
             self._bots_text += f", {failed} stopped on an error"
+        self.window.status.set_bots(self._bots_text)
         if self.tray is not None:
             self.tray.set_bots_state(running, paused, failed)
         self._update_tray()

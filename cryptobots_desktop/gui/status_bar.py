@@ -1,4 +1,5 @@
-"""The status bar: trading mode (unmistakable in paper mode), replay time and speed, connection state."""
+"""The status bar: trading mode (unmistakable in paper mode), replay time, running bots, replay speed,
+connection state."""
 
 from __future__ import annotations
 
@@ -51,10 +52,13 @@ class AppStatusBar(QStatusBar):
         )
         self.live_label.setToolTip("Bots on these accounts trade with real funds.")
         self.live_label.hide()
+        self.bots_label = QLabel("Bots: none yet")
+        self.bots_label.setObjectName("botsLabel")
         self._connections: dict[str, ConnectionChanged] = {}
         self.addWidget(self.mode_label)
         self.addWidget(self.live_label)
         self.addWidget(self.replay_label, 1)
+        self.addPermanentWidget(self.bots_label)
         self.addPermanentWidget(self.speed_combo)
         self.addPermanentWidget(self.connection_label)
 
@@ -80,6 +84,10 @@ class AppStatusBar(QStatusBar):
         """The connected live accounts' names beside the paper mode (hidden when there are none)."""
         self.live_label.setText(f"Live: {', '.join(labels)}" if labels else "")
         self.live_label.setVisible(bool(labels))
+
+    def set_bots(self, text: str) -> None:
+        """How many bots run (and are paused, or stopped on an error)."""
+        self.bots_label.setText(text)
 
     def on_connection(self, event: ConnectionChanged) -> None:
         """One dot per exchange: connected, rate limited or down, the last error on hover."""

@@ -57,10 +57,44 @@ class Driver:
         self.loop.run_until_complete(asyncio.sleep(seconds))
 
 
+class _AppLikeLoop(qasync.QEventLoop):
+    """qasync's loop, running asyncio's callbacks only while it runs, as in the app (whose loop runs from
+    start to quit).
+
+    A test stops and restarts the loop between its steps, and Qt events are processed in those gaps
+    (pytest-qt processes events around each test phase; qasync itself once after each run). qasync's
+    callbacks are Qt timers, so a timer due then (a task's sleep ending, a socket becoming readable)
+    would step a task with no running event loop, which fails it with "no running event loop" - a
+    failure of the harness that never happens in the app. Here such a callback waits for the next run.
+    """
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self._held: list[asyncio.Handle] = []
+
+    def _add_callback(self, handle: asyncio.Handle, delay: float = 0) -> asyncio.Handle:
+        def run_or_hold() -> None:
+            if handle.cancelled():
+                return
+            if self.is_running():
+                handle._run()
+            else:
+                self._held.append(handle)
+
+        super()._add_callback(asyncio.Handle(run_or_hold, (), self), delay)
+        return handle  # what the caller may cancel
+
+    def run_forever(self) -> Any:
+        held, self._held = self._held, []
+        for handle in held:
+            self._add_callback(handle)
+        return super().run_forever()
+
+
 @pytest.fixture(scope="session")
 def _session_loop(qapp: Any) -> Iterator[qasync.QEventLoop]:
     """One qasync loop for the whole session, as the app has one for its whole life."""
-    loop = qasync.QEventLoop(qapp, already_running=False)
+    loop = _AppLikeLoop(qapp, already_running=False)
     yield loop
     loop.close()
 

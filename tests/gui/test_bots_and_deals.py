@@ -49,6 +49,7 @@ async def scenario_bots_and_pause(driver, c) -> None:  # runs inside the loop, a
     assert all(not g.isNull() for g in glyphs)
     assert all(a != b for a, b in combinations(glyphs, 2)), "each page has its own icon"
     assert w.bots.model.rowCount() == 0
+    assert w.status.bots_label.text() == "Bots: none yet"
     bot = await c.runtime.supervisor.create_dca_bot("BTC scalper", "paper", "BTC/USDT", PARAMS)
     w.status.speed_combo.setCurrentIndex(list(ReplaySpeed).index(ReplaySpeed.MAX))
     await driver.wait(
@@ -91,6 +92,7 @@ async def scenario_bots_and_pause(driver, c) -> None:  # runs inside the loop, a
     await driver.wait(lambda: c.tray.pause_action.text() == "Resume all bots", what="tray resume")
     assert "paused" in text(w.bots.view, 0, 4)
     assert "Bots: 0 running, 1 paused" in c.tray.icon.toolTip()
+    assert w.status.bots_label.text() == "Bots: 0 running, 1 paused"  # the window's status bar says so too
     c.tray.pause_action.trigger()
     await driver.wait(
         lambda: c.runtime.supervisor.runner(bot.bot_id).bot.status is BotStatus.RUNNING, what="resumed"

@@ -76,6 +76,16 @@ def test_choices_persist_between_runs(driver, make_controller, tmp_path: Path) -
     c.window.dashboard.pair_combo.setCurrentText("SOL/USDT")
     c.window.status.speed_combo.setCurrentIndex(list(ReplaySpeed).index(ReplaySpeed.X100))
     assert c.runtime.replay.speed is ReplaySpeed.X100
+    # the person widens the closed deals' first column: the table stops fitting it to its contents
+    closed = c.window.deals.closed_view
+    c.window.show_page(2)
+    closed.fit_columns()
+    assert not closed.user_sized and closed.columns_state() is None
+    closed.horizontalHeader().resizeSection(0, 333)  # what dragging the column's edge does
+    closed.fit_columns()
+    assert closed.user_sized and closed.columnWidth(0) == 333
+    bots = c.window.bots.view
+    assert bots.columns_state() is None  # a table nobody sized keeps fitting, and saves nothing
     replay_at_quit = c.runtime.replay.now_ms()
     driver.run(c.shutdown())
 
@@ -83,6 +93,7 @@ def test_choices_persist_between_runs(driver, make_controller, tmp_path: Path) -
     assert saved["window"]["chart_pair"] == "SOL/USDT"
     assert saved["paper"]["speed"] == "100x"
     assert saved["window"]["geometry"]
+    assert set(saved["window"]["columns"]) == {"closedDealsTable"}
     assert "secret" not in json.dumps(saved).lower()
 
     again = make_controller(data)
@@ -91,6 +102,11 @@ def test_choices_persist_between_runs(driver, make_controller, tmp_path: Path) -
     assert again.window.dashboard.pair == "SOL/USDT"
     assert again.window.size().width() == 1000
     assert again.window.status.speed is ReplaySpeed.X100
+    closed = again.window.deals.closed_view
+    again.window.show_page(2)
+    closed.fit_columns()
+    assert closed.user_sized and closed.columnWidth(0) == 333  # the width chosen last time
+    assert not again.window.bots.view.user_sized
     # the paper account resumes where it stopped, not at the start of the data
     assert again.runtime.replay.now_ms() >= replay_at_quit
 
