@@ -38,7 +38,9 @@ from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import AppSettings
 
 PAPER_ACCOUNT_ID = "paper"
-LIVE_POLL_INTERVAL_S = 5.0  # a live account's prices: every 5 s (ccxt's own rate limiting on top)
+LIVE_POLL_INTERVAL_S = 5.0  # a live account's prices and balances: every 5 s (ccxt's rate limiting on top)
+LIVE_QUOTE = "USDT"  # what a live account's holdings are valued in
+MAX_PRICED_HOLDINGS = 10  # a live account's largest holdings priced at each poll (one request each)
 
 
 class LiveConnector:
@@ -63,7 +65,24 @@ class LiveConnector:
         self._api_urls = dict(api_urls)
         self._poll_interval = poll_interval
         self._open: dict[str, tuple[ExchangeGateway, asyncio.Task[None]]] = {}
+        self._feeds: dict[str, tuple[MarketFeed, PortfolioTracker]] = {}
         self._markets: dict[str, Mapping[str, Market]] = {}
+
+    def set_chart(self, account_id: str, symbol: str | None) -> None:
+        """Fetch ``symbol``'s candles for the dashboard from a connected live account (None: stop)."""
+        if account_id in self._feeds:
+            self._feeds[account_id][0].set_chart_symbol(symbol)
+
+    def _watched(self, account_id: str) -> list[str]:
+        """The pairs a live feed polls: its bots', the chart's, and those pricing its largest holdings."""
+        markets = self._markets.get(account_id, {})
+        feed, portfolio = self._feeds[account_id]
+        pairs = list(self._supervisor.symbols_of(account_id))
+        if feed.chart_symbol is not None:
+            pairs.append(feed.chart_symbol)
+        priced = [f"{asset}/{portfolio.quote}" for asset in portfolio.held]
+        pairs += [p for p in priced if p in markets][:MAX_PRICED_HOLDINGS]
+        return list(dict.fromkeys(pairs))
 
     def markets_of(self, account_id: str) -> Mapping[str, Market]:
         """The spot markets of a connected live account (empty when it is not connected)."""
@@ -93,6 +112,8 @@ class LiveConnector:
             markets = await gateway.load_markets()
             executor = OrderExecutor(self._journal, gateway, self._bus, account_id=account.account_id)
             report = await executor.reconciler.reconcile_all()
+            portfolio = PortfolioTracker(self._bus, gateway, account_id=account.account_id, quote=LIVE_QUOTE)
+            await portfolio.prime()  # which holdings to price, known before the first poll
         except BaseException:
             await gateway.close()
             raise
@@ -107,8 +128,8 @@ class LiveConnector:
         feed = MarketFeed(
             self._bus,
             gateway,
-            None,
-            symbols=functools.partial(self._supervisor.symbols_of, account.account_id),
+            portfolio,
+            symbols=lambda: self._watched(account.account_id),
             chart_symbol=None,
             poll_interval=self._poll_interval,
             on_prices=functools.partial(self._supervisor.on_prices, account_id=account.account_id),
@@ -116,6 +137,7 @@ class LiveConnector:
         )
         task = asyncio.get_running_loop().create_task(feed.run(), name=f"feed-{account.account_id}")
         self._open[account.account_id] = (gateway, task)
+        self._feeds[account.account_id] = (feed, portfolio)
         self._markets[account.account_id] = markets
         self._bus.activity(Level.INFO, account.label, f"Connected to {gateway.exchange_name}.")
 
@@ -124,6 +146,7 @@ class LiveConnector:
         if opened is None:
             return
         gateway, task = opened
+        self._feeds.pop(account_id, None)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
@@ -218,7 +241,9 @@ async def open_paper_runtime(
     pairs = tuple(exchange.dataset.pairs)
     chart = settings.window.chart_pair if settings.window.chart_pair in pairs else pairs[0]
     # "since start" compares with what this account really started with (saved with it), not the settings
-    portfolio = PortfolioTracker(bus, exchange, quote="USDT", starting_balances=exchange.starting_balances)
+    portfolio = PortfolioTracker(
+        bus, exchange, account_id=PAPER_ACCOUNT_ID, quote="USDT", starting_balances=exchange.starting_balances
+    )
     paper_link = AccountLink(executor, exchange.markets, exchange.replay)
     service: list[AccountService] = []  # the gate asks the account service, made just below
 

@@ -44,18 +44,23 @@ class TickerUpdated:
 
 @dataclass(frozen=True, slots=True)
 class CandlesUpdated:
+    """The latest candles of the pair an account's chart shows."""
+
     symbol: str
     timeframe: str
     candles: tuple[Candle, ...]
+    account_id: str
 
 
 @dataclass(frozen=True, slots=True)
 class PortfolioUpdated:
-    """The account valued now; ``change`` is against the starting funds valued at the same prices."""
+    """One account valued now; ``change`` is against its starting funds valued at the same prices (None
+    for a live account, which has no starting funds to compare with)."""
 
     valuation: Valuation
-    change: Decimal
+    change: Decimal | None
     change_pct: Decimal | None
+    account_id: str
 
 
 @dataclass(frozen=True, slots=True)

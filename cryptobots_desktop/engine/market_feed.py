@@ -70,8 +70,8 @@ class MarketFeed:
     def chart_symbol(self) -> str | None:
         return self._chart_symbol
 
-    def set_chart_symbol(self, symbol: str) -> None:
-        """Show another pair on the chart; the feed answers at once, not at its next poll."""
+    def set_chart_symbol(self, symbol: str | None) -> None:
+        """Show another pair on the chart (None: no chart); the feed answers at once, not at its next poll."""
         self._chart_symbol = symbol
         self._wake.set()
 
@@ -128,7 +128,7 @@ class MarketFeed:
         chart = self._chart_symbol
         if chart is not None:
             candles = await self._gateway.fetch_candles(chart, "1m", self._candle_limit)
-            self._bus.publish(CandlesUpdated(chart, "1m", tuple(candles)))
+            self._bus.publish(CandlesUpdated(chart, "1m", tuple(candles), self.account_id))
             await asyncio.sleep(0)
         if self._portfolio is not None:
             await self._portfolio.refresh(self.prices)

@@ -31,6 +31,11 @@ class BalancesModel(HeaderedTableModel[ValuedBalance]):
         self._decimals_of = decimals_of
         self.endResetModel()
 
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows = []
+        self.endResetModel()
+
     def update(self, valuation: Valuation) -> None:
         rows = list(valuation.rows)
         if [r.balance.asset for r in rows] == [r.balance.asset for r in self._rows]:

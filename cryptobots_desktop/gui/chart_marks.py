@@ -1,4 +1,4 @@
-"""What the price chart marks for the bots of one account: average entries, take-profits, resting orders
+"""What the price chart marks for the bots of an account: average entries, take-profits, resting orders
 and fills, kept from the engine's deal and order events."""
 
 from __future__ import annotations
@@ -28,22 +28,20 @@ class ChartMarks:
 
 
 _DealKey = tuple[str, int]  # (bot id, deal number)
+Chart = tuple[str, str]  # (account id, pair): one chart's marks
 
 
 class ChartMarkBook:
-    """The deals and resting limit orders of one account, as the engine reported them."""
+    """The deals and resting limit orders of every account, as the engine reported them."""
 
-    def __init__(self, account_id: str = "paper", closed_kept: int = CLOSED_KEPT) -> None:
-        self.account_id = account_id
+    def __init__(self, closed_kept: int = CLOSED_KEPT) -> None:
         self._closed_kept = closed_kept
         self._open: dict[_DealKey, DealUpdated] = {}
         self._closed: OrderedDict[_DealKey, DealUpdated] = OrderedDict()
         self._resting: dict[str, OrderUpdated] = {}  # by client order id
 
-    def on_deal(self, event: DealUpdated) -> str | None:
-        """Take a deal update; returns its pair if it is this account's (the chart may need redrawing)."""
-        if event.account_id != self.account_id:
-            return None
+    def on_deal(self, event: DealUpdated) -> Chart:
+        """Take a deal update; returns the chart it marks (which may need redrawing)."""
         key = (event.record.bot_id, event.record.deal_no)
         if event.record.is_active:
             self._open[key] = event
@@ -53,32 +51,33 @@ class ChartMarkBook:
             self._closed.move_to_end(key)
             while len(self._closed) > self._closed_kept:
                 self._closed.popitem(last=False)
-        return event.record.symbol
+        return event.account_id, event.record.symbol
 
-    def on_order(self, event: OrderUpdated) -> str | None:
-        """Take an order update; returns its pair if it is this account's limit order."""
+    def on_order(self, event: OrderUpdated) -> Chart | None:
+        """Take an order update; returns the chart it marks, or None for a market order (never resting)."""
         row = event.order
         request = row.intent.request
-        if row.intent.account_id != self.account_id or request.type is not OrderType.LIMIT:
+        if request.type is not OrderType.LIMIT:
             return None
         if row.state in (IntentState.PENDING, IntentState.OPEN):
             self._resting[row.client_order_id] = event
         else:
             self._resting.pop(row.client_order_id, None)
-        return request.symbol
+        return row.intent.account_id, request.symbol
 
-    def marks(self, symbol: str) -> ChartMarks:
-        """The marks of ``symbol``'s chart."""
-        open_deals = [e for e in self._open.values() if e.record.symbol == symbol]
+    def marks(self, account_id: str, symbol: str) -> ChartMarks:
+        """The marks of one account's chart of ``symbol``."""
+        chart = (account_id, symbol)
+        open_deals = [e for e in self._open.values() if (e.account_id, e.record.symbol) == chart]
         entries = [e.deal.average_entry_price for e in open_deals if e.deal is not None]
         take_profits = tuple(sorted({e.take_profit_price for e in open_deals if e.take_profit_price}))
-        resting = [e.order.intent.request for e in self._resting.values()]
+        resting = [
+            e.order.intent.request for e in self._resting.values() if e.order.intent.account_id == account_id
+        ]
         resting = [r for r in resting if r.symbol == symbol and r.price is not None]
+        closed = [e for e in self._closed.values() if (e.account_id, e.record.symbol) == chart]
         fills = [
-            f
-            for e in (*open_deals, *(e for e in self._closed.values() if e.record.symbol == symbol))
-            if e.deal is not None
-            for f in (*e.deal.buys, *e.deal.sells)
+            f for e in (*open_deals, *closed) if e.deal is not None for f in (*e.deal.buys, *e.deal.sells)
         ]
         return ChartMarks(
             entries=tuple(sorted({p for p in entries if p is not None})),

@@ -35,6 +35,7 @@ from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import LoadedSettings, SettingsStore
 
 from .accounts_controller import AccountsController
+from .dashboard_controller import DashboardController
 from .event_bridge import QtEventBridge
 from .formatting import fmt_money, fmt_signed
 from .main_window import WINDOW_TITLE, MainWindow
@@ -112,7 +113,6 @@ class AppController(QObject):
         w.deals.exportRequested.connect(self._choose_export_file)
         w.new_bot_shortcut.activated.connect(self.open_new_bot_dialog)
         w.pause_all_shortcut.activated.connect(self.toggle_pause_all)
-        w.dashboard.pairChanged.connect(self._on_pair_changed)
         w.status.speedChanged.connect(self._on_speed_changed)
         w.quit_shortcut.activated.connect(self.request_quit)
         w.close_handler = self._on_close
@@ -134,6 +134,7 @@ class AppController(QObject):
         self._live_free: dict[str, dict[str, Decimal]] = {}  # live account id -> asset -> free balance
         self.new_bot_dialog = None
         self.accounts = AccountsController(w, self.tray, b, self.bus, self.spawn, self._update_tray, self)
+        self.dashboard = DashboardController(w.dashboard, b, self.settings.window, self._schedule_save, self)
 
     # -- life cycle -----------------------------------------------------------------------------------
     async def run(self) -> None:
@@ -180,24 +181,12 @@ class AppController(QObject):
         self.accounts.attach(rt.accounts)
         w.price_decimals = lambda pair: rt.markets[pair].price_decimals if pair in rt.markets else 2
         w.deals.open_model.refresh_all()
-        w.dashboard.set_precision(
-            lambda pair: rt.markets[pair].price_decimals if pair in rt.markets else 2,
-            self._amount_decimals,
-        )
-        w.dashboard.set_pairs(rt.pairs, rt.feed.chart_symbol)
+        self.dashboard.attach(rt)
         rt.start()
         # What start-up made (window, engine, modules) lives as long as the app: the cycle collector's full
         # passes skip it from now on (over it, each one froze the window for 35-75 ms)
         gc.collect()
         gc.freeze()
-
-    def _amount_decimals(self, asset: str) -> int:
-        if self.runtime is None:
-            return 8
-        for market in self.runtime.markets.values():
-            if market.base == asset:
-                return market.amount_decimals
-        return 2 if asset in ("USDT", "USDC", "BUSD", "FDUSD") else 8
 
     def request_quit(self) -> None:
         self._quit.set()
@@ -277,6 +266,8 @@ class AppController(QObject):
 
     # -- engine events and choices --------------------------------------------------------------------
     def _on_portfolio(self, event: PortfolioUpdated) -> None:
+        if event.account_id != PAPER_ACCOUNT_ID:
+            return  # the tray and the new-bot dialog's paper balances; live ones are read when needed
         self._free = {r.balance.asset: r.balance.free for r in event.valuation.rows}
         self._portfolio_text = f"Portfolio: {fmt_money(event.valuation.total, event.valuation.quote)}"
         self._update_tray()
@@ -289,12 +280,6 @@ class AppController(QObject):
             lines = [WINDOW_TITLE, "Paper trading — simulated funds", self._portfolio_text, self._bots_text]
             warning = self.accounts.worst_text() if hasattr(self, "accounts") else ""
             self.tray.set_summary("\n".join([*lines, warning] if warning else lines))
-
-    def _on_pair_changed(self, pair: str) -> None:
-        self.settings.window.chart_pair = pair
-        if self.runtime is not None:
-            self.runtime.feed.set_chart_symbol(pair)
-        self._schedule_save()
 
     def _on_speed_changed(self, speed: ReplaySpeed) -> None:
         self.settings.paper.speed = speed

@@ -1,5 +1,6 @@
-"""Dashboard: portfolio value and change, the price chart of a chosen pair with the bots' marks on it
-(average entries, take-profits, resting orders, fills), and the balances table."""
+"""Dashboard: one account at a time (paper or a connected live one): its portfolio value and change, the
+price chart of a chosen pair with the bots' marks on it (average entries, take-profits, resting orders,
+fills), and its balances."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from .formatting import fmt_amount, fmt_money, fmt_pct, fmt_signed
 from .table_model import SORT_ROLE
 
 GREEN, RED, NEUTRAL = "#1a7f37", "#cf222e", "palette(text)"
+PAPER, PAPER_LABEL = "paper", "Paper trading"
 
 
 def _heading(text: str) -> QLabel:
@@ -46,13 +48,22 @@ class DashboardPage(QWidget):
     """What a trader looks at first."""
 
     pairChanged = Signal(str)
+    accountChanged = Signal(str)  # the account id now shown
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._price_decimals: Callable[[str], int] = lambda _pair: 2
-        self.account_id = "paper"  # the account whose prices and balances the dashboard shows
-        self.mark_book = ChartMarkBook(self.account_id)
+        self.account_id = PAPER  # the account whose prices, chart and balances the dashboard shows
+        self.mark_book = ChartMarkBook()
         self._marks_throttle = Throttle(self._draw_marks, parent=self)
+
+        self.account_combo = QComboBox()
+        self.account_combo.setObjectName("dashboardAccount")
+        self.account_combo.setToolTip("Whose balances, prices and deals the dashboard shows")
+        self.account_combo.addItem(PAPER_LABEL, PAPER)
+        self.account_combo.currentIndexChanged.connect(self._on_account_picked)
+        self.account_note = QLabel("")
+        self.account_note.setObjectName("accountNote")
 
         self.value_label = QLabel("—")
         self.value_label.setObjectName("portfolioValue")
@@ -63,7 +74,12 @@ class DashboardPage(QWidget):
         summary = QFrame()
         summary.setFrameShape(QFrame.Shape.StyledPanel)
         s = QVBoxLayout(summary)
-        s.addWidget(_heading("Portfolio value"))
+        top = QHBoxLayout()
+        top.addWidget(_heading("Portfolio value"))
+        top.addStretch(1)
+        top.addWidget(self.account_note)
+        top.addWidget(self.account_combo)
+        s.addLayout(top)
         row = QHBoxLayout()
         row.addWidget(self.value_label)
         row.addSpacing(16)
@@ -123,12 +139,50 @@ class DashboardPage(QWidget):
         layout.addWidget(splitter, 1)
 
     # -- set-up ---------------------------------------------------------------------------------------
+    def set_accounts(self, accounts: Sequence[tuple[str, str]]) -> None:
+        """The connected live accounts (id, name) offered beside paper; if the one shown went away, paper."""
+        wanted = [(PAPER, PAPER_LABEL), *((i, f"{label} (live)") for i, label in accounts)]
+        have = [
+            (self.account_combo.itemData(i), self.account_combo.itemText(i))
+            for i in range(self.account_combo.count())
+        ]
+        if wanted == have:
+            return
+        shown = self.account_id
+        self.account_combo.blockSignals(True)
+        self.account_combo.clear()
+        for account_id, label in wanted:
+            self.account_combo.addItem(label, account_id)
+        ids = [i for i, _ in wanted]
+        self.account_combo.setCurrentIndex(ids.index(shown) if shown in ids else 0)
+        self.account_combo.blockSignals(False)
+        if shown not in ids:
+            self._on_account_picked(0)
+
+    def _on_account_picked(self, index: int) -> None:
+        account_id = self.account_combo.itemData(index)
+        if account_id is None or account_id == self.account_id:
+            return
+        self.account_id = account_id
+        live = account_id != PAPER
+        self.account_note.setText("Real funds" if live else "")
+        self.account_note.setStyleSheet(f"color: {RED}; font-weight: 600;" if live else "")
+        self.value_label.setText("—")
+        self.change_label.setText("")
+        self.price_label.setText("")
+        self.balances_model.clear()
+        self.chart.set_candles(())
+        self._draw_marks()
+        self.accountChanged.emit(account_id)
+
     def set_pairs(self, pairs: Sequence[str], current: str) -> None:
         self.pair_combo.blockSignals(True)
         self.pair_combo.clear()
         self.pair_combo.addItems(list(pairs))
         self.pair_combo.setCurrentText(current)
         self.pair_combo.blockSignals(False)
+        self.chart.set_candles(())
+        self._draw_marks()
 
     def set_precision(
         self, price_decimals: Callable[[str], int], amount_decimals: Callable[[str], int]
@@ -148,18 +202,28 @@ class DashboardPage(QWidget):
 
     def _draw_marks(self) -> None:
         self._marks_throttle.cancel()
-        self.chart.set_marks(self.mark_book.marks(self.pair), self._price_decimals(self.pair))
+        marks = self.mark_book.marks(self.account_id, self.pair)
+        self.chart.set_marks(marks, self._price_decimals(self.pair))
 
     # -- engine events --------------------------------------------------------------------------------
     def on_portfolio(self, event: PortfolioUpdated) -> None:
+        if event.account_id != self.account_id:
+            return
         v = event.valuation
         self.value_label.setText(fmt_money(v.total, v.quote))
-        text = f"{fmt_signed(event.change)} {v.quote}"
-        if event.change_pct is not None:
-            text += f" ({fmt_pct(event.change_pct)})"
-        colour = GREEN if event.change > 0 else RED if event.change < 0 else NEUTRAL
-        self.change_label.setText(text + " since start")
-        self.change_label.setStyleSheet(f"font-size: 12pt; color: {colour};")
+        if v.unpriced:
+            self.value_label.setToolTip(f"Not counted (no {v.quote} price): {', '.join(v.unpriced)}")
+        else:
+            self.value_label.setToolTip("")
+        if event.change is None:  # a live account: nothing to compare with
+            self.change_label.setText("")
+        else:
+            text = f"{fmt_signed(event.change)} {v.quote}"
+            if event.change_pct is not None:
+                text += f" ({fmt_pct(event.change_pct)})"
+            colour = GREEN if event.change > 0 else RED if event.change < 0 else NEUTRAL
+            self.change_label.setText(text + " since start")
+            self.change_label.setStyleSheet(f"font-size: 12pt; color: {colour};")
         self.balances_model.update(v)
 
     def on_ticker(self, event: TickerUpdated) -> None:
@@ -168,13 +232,13 @@ class DashboardPage(QWidget):
             self.price_label.setText(fmt_amount(event.ticker.last, decimals))
 
     def on_deal(self, event: DealUpdated) -> None:
-        if self.mark_book.on_deal(event) == self.pair:
+        if self.mark_book.on_deal(event) == (self.account_id, self.pair):
             self._marks_throttle.request()
 
     def on_order(self, event: OrderUpdated) -> None:
-        if self.mark_book.on_order(event) == self.pair:
+        if self.mark_book.on_order(event) == (self.account_id, self.pair):
             self._marks_throttle.request()
 
     def on_candles(self, event: CandlesUpdated) -> None:
-        if event.symbol == self.pair:
+        if event.symbol == self.pair and event.account_id == self.account_id:
             self.chart.set_candles(event.candles, self._price_decimals(event.symbol))

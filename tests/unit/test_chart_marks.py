@@ -39,40 +39,43 @@ def deal_event(
 
 
 def test_open_deals_and_resting_orders_become_marks_and_go_when_done() -> None:
-    book = ChartMarkBook("paper", closed_kept=2)
-    assert book.marks("BTC/USDT") == ChartMarks()
-    assert book.on_deal(deal_event(1)) == "BTC/USDT"
-    assert book.on_order(resting("s1", OrderSide.BUY, "99", IntentState.OPEN)) == "BTC/USDT"
-    assert book.on_order(resting("s2", OrderSide.BUY, "98", IntentState.PENDING)) == "BTC/USDT"
-    assert book.on_order(resting("tp", OrderSide.SELL, "101", IntentState.OPEN)) == "BTC/USDT"
-    marks = book.marks("BTC/USDT")
+    book = ChartMarkBook(closed_kept=2)
+    assert book.marks("paper", "BTC/USDT") == ChartMarks()
+    chart = ("paper", "BTC/USDT")
+    assert book.on_deal(deal_event(1)) == chart
+    assert book.on_order(resting("s1", OrderSide.BUY, "99", IntentState.OPEN)) == chart
+    assert book.on_order(resting("s2", OrderSide.BUY, "98", IntentState.PENDING)) == chart
+    assert book.on_order(resting("tp", OrderSide.SELL, "101", IntentState.OPEN)) == chart
+    marks = book.marks("paper", "BTC/USDT")
     assert marks.entries == (D(100),) and marks.take_profits == (D(101),)
     assert marks.resting_buys == (D(98), D(99))
     assert marks.resting_sells == ()  # the take-profit is drawn once, as the take-profit
     assert marks.buys == ((60_000, D(100)),) and marks.sells == ()
-    assert book.marks("ETH/USDT") == ChartMarks()
+    assert book.marks("paper", "ETH/USDT") == ChartMarks()
 
     # a filled safety order and a canceled one are no longer resting; the closed deal leaves its fills
     book.on_order(resting("s1", OrderSide.BUY, "99", IntentState.FILLED))
     book.on_order(resting("s2", OrderSide.BUY, "98", IntentState.CANCELED))
     book.on_order(resting("tp", OrderSide.SELL, "101", IntentState.FILLED))
     book.on_deal(deal_event(1, closed=True))
-    marks = book.marks("BTC/USDT")
+    marks = book.marks("paper", "BTC/USDT")
     assert marks.entries == marks.take_profits == marks.resting_buys == ()
     assert marks.buys == ((60_000, D(100)),) and marks.sells == ((9, D(101)),)
 
     # only the latest closed deals keep their fills on the chart
     for n in (2, 3):
         book.on_deal(deal_event(n, closed=True))
-    assert [t for t, _ in book.marks("BTC/USDT").buys] == [120_000, 180_000]
+    assert [t for t, _ in book.marks("paper", "BTC/USDT").buys] == [120_000, 180_000]
 
 
-def test_another_accounts_events_and_market_orders_are_not_marked() -> None:
-    book = ChartMarkBook("paper")
-    assert book.on_deal(deal_event(1, account="live-1")) is None
-    assert book.on_order(resting("s1", OrderSide.BUY, "99", IntentState.OPEN, account="live-1")) is None
+def test_each_account_has_its_own_marks_and_market_orders_are_not_marked() -> None:
+    book = ChartMarkBook()
+    assert book.on_deal(deal_event(1, account="live-1")) == ("live-1", "BTC/USDT")
+    assert book.on_order(resting("s1", OrderSide.BUY, "99", IntentState.OPEN, account="live-1"))
+    assert book.marks("live-1", "BTC/USDT").resting_buys == (D(99),)
+    assert book.marks("live-1", "BTC/USDT").entries == (D(100),)
     cid = client_order_id("b1", 1, "base", 0)
     market = OrderRequest("BTC/USDT", OrderSide.BUY, OrderType.MARKET, D("0.001"), cid)
     row = JournaledOrder(OrderIntent("paper", "b1", 1, "base", 0, market, 1_000), IntentState.PENDING)
     assert book.on_order(OrderUpdated(row)) is None
-    assert book.marks("BTC/USDT") == ChartMarks()
+    assert book.marks("paper", "BTC/USDT") == ChartMarks()  # the live account's marks are its own

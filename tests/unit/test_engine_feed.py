@@ -62,9 +62,11 @@ def test_feed_publishes_prices_candles_portfolio_and_replay(tmp_path: Path, reso
     charts = [e for e in events if isinstance(e, CandlesUpdated)]
     assert charts[0].symbol == "BTC/USDT" and len(charts[0].candles) == 120
     assert charts[-1].symbol == "XRP/USDT" and all(c.close < 1 for c in charts[-1].candles)
+    assert {e.account_id for e in charts} == {"paper"}
     portfolio = [e for e in events if isinstance(e, PortfolioUpdated)]
     assert portfolio[-1].valuation.total == Decimal(10_000)
     assert portfolio[-1].change == 0 and portfolio[-1].change_pct == 0
+    assert portfolio[-1].account_id == "paper"
     replay = [e for e in events if isinstance(e, ReplayProgress)]
     assert replay[-1].now_ms > replay[0].now_ms  # 10x by default: time moves
     assert replay[0].speed is ReplaySpeed.X10
