@@ -24,7 +24,7 @@ from cryptobots_desktop.core.errors import CryptobotsError
 from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.orders import Fill
 from cryptobots_desktop.core.replay import ReplaySpeed
-from cryptobots_desktop.core.strategies.dca import DcaParams
+from cryptobots_desktop.core.strategies.dca import DcaParams, dca_preview, free_balance_problem
 from cryptobots_desktop.core.strategies.grid import GridParams, grid_levels, grid_preview
 from cryptobots_desktop.core.strategies.grid_bot import GridView, grid_profit
 from cryptobots_desktop.core.strategies.grid_funds import grid_balance_problem
@@ -203,9 +203,11 @@ async def _run(
         executor = OrderExecutor(journal, exchange, bus, "paper")
         market = exchange.markets[pair]
         kind = StrategyKind.DCA if isinstance(params, DcaParams) else StrategyKind.GRID
+        first_price = (await exchange.fetch_ticker(pair)).last
         if isinstance(params, GridParams):
-            first_price = (await exchange.fetch_ticker(pair)).last
             _check_grid(params, market, first_price, start_value)
+        else:
+            _check_dca(params, market, first_price, start_value)
         bot = BotRecord(
             "bt",
             "backtest",
@@ -294,6 +296,26 @@ async def _run(
         return result
     finally:
         await journal.close()
+
+
+def _check_dca(params: DcaParams, market: Market, price: Decimal, starting_quote: Decimal) -> None:
+    """Refuse a DCA bot the dialog would refuse at the first price: its ladder's problems (an order under
+    the exchange's minimum, a safety order at no price), too few funds."""
+    try:
+        preview = dca_preview(params, market, price)
+    except ArithmeticError:
+        raise BacktestInputError(
+            "The bot's parameters are not valid.",
+            [("Ladder", "These settings are too large to preview. Lower the sizes or the scales.")],
+        ) from None
+    problems = [("Ladder", p) for p in preview.problems]
+    short = free_balance_problem(params, starting_quote, market.quote)
+    if short is not None:
+        problems.append(("Funds", short))
+    if problems:
+        raise BacktestInputError(
+            f"The bot cannot start at the first price of the backtest ({price} {market.quote}).", problems
+        )
 
 
 def _check_grid(params: GridParams, market: Market, price: Decimal, starting_quote: Decimal) -> None:

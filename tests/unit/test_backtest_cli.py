@@ -108,3 +108,19 @@ def test_unknown_pair_dates_and_files_are_explained(tmp_path: Path) -> None:
     garbled.write_text("{oops")
     broken = backtest("--pair", "BTC/USDT", "--strategy", "dca", "--params", str(garbled))
     assert broken.returncode == 2 and "not valid JSON" in broken.stderr
+
+
+def test_a_ladder_the_exchange_would_refuse_or_too_few_funds_is_refused_up_front(tmp_path: Path) -> None:
+    """What the new-bot dialog's preview refuses at the first price, the backtest refuses before it runs."""
+    tiny = tmp_path / "tiny.json"
+    tiny.write_text(json.dumps({**PARAMS, "base_order_size": "0.5"}))
+    out = backtest("--pair", "BTC/USDT", "--strategy", "dca", "--params", str(tiny))
+    assert out.returncode == 2, out.stdout
+    assert "The bot cannot start at the first price of the backtest" in out.stderr
+    assert "Base order would be" in out.stderr and "under the exchange minimum of 5 USDT" in out.stderr
+    assert "Raise the base order size." in out.stderr and "Traceback" not in out.stderr
+    greedy = tmp_path / "greedy.json"
+    greedy.write_text(json.dumps({**PARAMS, "safety_order_size": "5000", "max_safety_orders": 3}))
+    out = backtest("--pair", "BTC/USDT", "--strategy", "dca", "--params", str(greedy))
+    assert out.returncode == 2, out.stdout
+    assert "Funds: The bot may need up to" in out.stderr and "but only 10000.00 USDT is free" in out.stderr
