@@ -159,6 +159,7 @@ async def run_backtest(
             starting_balances={"USDT": starting_quote},
             speed=ReplaySpeed.MAX,
             replay_start_ms=start_ms if start_ms is not None else 0,  # 0: the first minute of the data
+            only_pair=pair,  # all of the pair's own history, not only the window every pair shares
         )
         try:
             if pair not in exchange.markets:
@@ -173,8 +174,8 @@ async def run_backtest(
             end = last if end_ms is None else end_ms
             if not first <= start < end <= last:
                 raise BacktestInputError(
-                    f"The recorded data runs from {_iso(first)} to {_iso(last)}; choose --from and --to "
-                    "inside it, with --from before --to."
+                    f"The recorded data of {pair} runs from {_iso(first)} to {_iso(last)}; choose --from and "
+                    "--to inside it, with --from before --to."
                 )
             exchange.replay.step(start - exchange.replay.now_ms())
             return await _run(

@@ -131,3 +131,15 @@ def test_a_short_scan_finds_the_same_first_reaching_candle_as_the_envelope(marke
                 expected = next((k for k in range(start, stop) if lows[k] <= lo or highs[k] >= hi), stop)
                 assert series.first_reaching(start, stop, low, high) == expected
     assert series.first_reaching(len(series) - 2, len(series) + 5, None, 1e12) == len(series)  # clamped
+
+
+def test_one_pair_narrowed_runs_over_all_of_its_own_candles(market_data: Path) -> None:
+    """A one-pair backtest replays the whole BTC/USDT file (from 16 March), not only the window XRP shares."""
+    data = Dataset.load(market_data, "binance_spot_2023")
+    btc = data.narrowed_to("BTC/USDT")
+    series = btc.cached_series("BTC/USDT", "1m")
+    assert series is not None and btc.pairs == ("BTC/USDT",)
+    assert (btc.start_ms, btc.end_ms) == (series.first_ts, series.last_ts)
+    assert btc.start_ms < data.start_ms and (btc.end_ms - btc.start_ms) // 60_000 > 66_000
+    assert set(btc.markets) == {"BTC/USDT"} and btc.rules["BTC/USDT"] == data.rules["BTC/USDT"]
+    assert data.narrowed_to("DOGE/USDT") is data  # unknown: the caller's own check explains it

@@ -89,6 +89,24 @@ class Dataset:
             end_ms=int(entry["end_ms"]),
         )
 
+    def narrowed_to(self, symbol: str) -> Dataset:
+        """This dataset with ``symbol`` alone, replayed over all of its own 1m candles rather than the window
+        every pair shares (a one-pair backtest). Blocking: reads the candles. Unknown pairs: unchanged."""
+        if symbol not in self.rules or not self.has_series(symbol, "1m"):
+            return self
+        series = self.load_series(symbol, "1m")
+        narrowed = Dataset(
+            self.name,
+            self.title,
+            self.folder,
+            (symbol,),
+            {symbol: self.rules[symbol]},
+            series.first_ts,
+            series.last_ts,
+        )
+        narrowed._series[(symbol, "1m")] = series
+        return narrowed
+
     def series_path(self, symbol: str, timeframe: str) -> Path:
         """Where the candle file of ``symbol``/``timeframe`` lives (it may not exist)."""
         return self.folder / candle_file_name(symbol, timeframe)

@@ -66,15 +66,18 @@ class PaperExchange:
         participation: Decimal = DEFAULT_PARTICIPATION,
         wall_clock: Callable[[], float] = time.monotonic,
         replay_start_ms: int | None = None,
+        only_pair: str | None = None,
     ) -> PaperExchange:
         """Open the paper account saved in ``state_path``, or start one with ``starting_balances``.
 
         A new account's replay starts one day into the dataset (so charts have history); a saved one
         resumes its balances, orders, fills and replay time. No candle file is read here.
         ``replay_start_ms`` starts a new account's replay there instead (kept inside the data; a
-        backtest from the first minute).
+        backtest from the first minute). ``only_pair`` trades that pair alone, over all of its own candles.
         """
         data = await asyncio.to_thread(Dataset.load, market_data_dir, dataset)
+        if only_pair is not None:
+            data = await asyncio.to_thread(data.narrowed_to, only_pair)
         store = await StateStore.open(state_path)
         try:
             saved = await store.load()
