@@ -115,7 +115,19 @@ def check_window() -> int:
         print("self-check window: FAILED: no balances within 30 s", file=sys.stderr)
         return 1
     print(f"self-check window: ok (Portfolio value {value}; balances: {' | '.join(rows)})")
+    print(f"self-check window: {qt_plugins()}")
     return 0
+
+
+def qt_plugins() -> str:
+    """What the Qt plugins the app needs make possible here: the platform, a system tray, the image
+    formats (the icons are SVG, screenshots PNG)."""
+    from PySide6.QtGui import QGuiApplication, QImageReader  # noqa: PLC0415
+    from PySide6.QtWidgets import QSystemTrayIcon  # noqa: PLC0415
+
+    formats = sorted(bytes(f.data()).decode() for f in QImageReader.supportedImageFormats())
+    tray = "available" if QSystemTrayIcon.isSystemTrayAvailable() else "not available"
+    return f"platform {QGuiApplication.platformName()}; tray {tray}; image formats {' '.join(formats)}"
 
 
 def check_live(api_urls: dict[str, str]) -> int:

@@ -215,6 +215,10 @@ def test_installed_app_starts_and_shows_the_paper_portfolio(
     # what the dashboard shows, read by the installed app itself (a fresh paper account: 10,000 USDT)
     out = run(LAUNCHER, "--self-check", "window", env=app_env(home), timeout=90)
     assert "self-check window: ok (Portfolio value 10,000.00 USDT; balances: USDT 10,000.00" in out
+    # the bundle's Qt plugins: the xcb platform, the tray (a tray host runs in this session), SVG and PNG
+    plugins = next(line for line in out.splitlines() if line.startswith("self-check window: platform"))
+    assert "platform xcb; tray available;" in plugins, plugins
+    assert {"svg", "png", "jpg"} <= set(plugins.split("image formats ")[1].split()), plugins
 
 
 def test_remove_then_purge_leave_nothing_but_the_user_data(installed: dict[str, Any]) -> None:
