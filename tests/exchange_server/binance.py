@@ -4,17 +4,28 @@ Signed endpoints check ``X-MBX-APIKEY``, the hex HMAC-SHA256 ``signature`` over 
 form body, ``timestamp`` and ``recvWindow`` (default 5000, at most 60000) against the server's auth clock,
 then the key's restrictions. Errors carry Binance's codes, messages and HTTP statuses. Orders go to the
 paper matching engine; market data comes from the replayed candles at replay time.
+
+Client order ids as Binance treats them: a ``newClientOrderId`` is refused (-2010 "Duplicate order sent.")
+only while an order with that id is open; once it is filled or canceled the id may be used again, and a
+query by ``origClientOrderId`` finds the latest order with it. The paper engine keeps every client id it
+ever accepted unique, so a reused id is placed there under an engine id of its own (``OrderInfo.engine_cid``,
+kept in a small JSON file beside the account's state so a restarted exchange still reports the right ids).
 """
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import hashlib
 import hmac
 import json
+import os
 import re
+import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -63,6 +74,7 @@ AHEAD = (-1021, "Timestamp for this request was 1000ms ahead of the server's tim
 INVALID_SYMBOL = (-1121, "Invalid symbol.")
 NO_SUCH_ORDER = (-2013, "Order does not exist.")
 UNKNOWN_ORDER = (-2011, "Unknown order sent.")
+DUPLICATE_ORDER = (-2010, "Duplicate order sent.")
 
 
 def err(status: int, code_msg: tuple[int, str]) -> ApiError:
@@ -92,17 +104,25 @@ class OrderInfo:
     """What Binance reports about an order beyond the engine's ``Order``."""
 
     order_id: int
-    client_order_id: str
+    client_order_id: str  # as the client sent it (and Binance reports it)
     type: str = "LIMIT"  # LIMIT, MARKET, LIMIT_MAKER
     time_in_force: str = "GTC"
     orig_quote_qty: Decimal = Decimal(0)
+    engine_cid: str = ""  # the client id the paper account knows it by ("": the same)
+
+    def __post_init__(self) -> None:
+        self.engine_cid = self.engine_cid or self.client_order_id
 
 
 class BinanceApi:
     def __init__(self, server: ExchangeServer) -> None:
         self.server = server
         self.orders: dict[int, OrderInfo] = {}
-        self.by_client_id: dict[str, OrderInfo] = {}
+        self.by_client_id: dict[str, OrderInfo] = {}  # the latest order under each client id
+        self.by_engine_id: dict[str, OrderInfo] = {}
+        self._aliases: dict[str, str] = {}  # engine id -> client id, where they differ
+        self._aliases_path: Path | None = None
+        self._placing = asyncio.Lock()  # the open-twin check and the placement, one order at a time
         self._exchange_info: dict[str, Any] | None = None
 
     # --- setup ----------------------------------------------------------------------------------
@@ -131,16 +151,33 @@ class BinanceApi:
         get("/sapi/v1/account/status", self.account_status)
         get("/sapi/v1/system/status", self.system_status)
 
-    def restore(self, known: Sequence[tuple[str, str]]) -> None:
-        """Forget all orders, then learn the ones saved in a reopened paper account."""
+    def restore(self, known: Sequence[tuple[str, str]], aliases_path: Path | None = None) -> None:
+        """Forget all orders, then learn the ones saved in a reopened paper account.
+
+        ``known``: ``(order id, engine client id)`` pairs; ``aliases_path``: where the client ids of orders
+        placed under an engine id of their own are kept (read now, written as they are made).
+        """
         self.orders.clear()
         self.by_client_id.clear()
-        for order_id, cid in known:
-            self._remember(OrderInfo(int(order_id), cid))
+        self.by_engine_id.clear()
+        self._aliases_path = aliases_path
+        self._aliases = {}
+        if aliases_path is not None and aliases_path.exists():
+            self._aliases = dict(json.loads(aliases_path.read_text(encoding="utf-8")))
+        for order_id, engine_cid in sorted(known, key=lambda k: int(k[0])):
+            cid = self._aliases.get(engine_cid, engine_cid)
+            self._remember(OrderInfo(int(order_id), cid, engine_cid=engine_cid))
 
     def _remember(self, info: OrderInfo) -> None:
         self.orders[info.order_id] = info
-        self.by_client_id[info.client_order_id] = info
+        self.by_client_id[info.client_order_id] = info  # orders come in id order: the latest wins
+        self.by_engine_id[info.engine_cid] = info
+        if info.engine_cid != info.client_order_id and info.engine_cid not in self._aliases:
+            self._aliases[info.engine_cid] = info.client_order_id
+            if self._aliases_path is not None:
+                temporary = self._aliases_path.with_suffix(".tmp")
+                temporary.write_text(json.dumps(self._aliases), encoding="utf-8")
+                os.replace(temporary, self._aliases_path)
 
     def rate_limited(self, status: int, retry_after: int) -> web.Response:
         now = self.server.server_time_ms()
@@ -589,13 +626,18 @@ class BinanceApi:
         order_request, info = await self._parse_order(params)
         if test:
             return json_response({})
-        try:
-            order = await self.account.create_order(order_request)
-        except ExchangeError as error:
-            self.raise_engine_error(error)
-            raise
-        info.order_id = int(order.exchange_order_id)
-        self._remember(info)
+        async with self._placing:
+            await self._refuse_open_twin(info.client_order_id)
+            if info.client_order_id in self.by_engine_id:  # used before (and closed): a fresh engine id
+                info.engine_cid = f"reused-{len(self.orders) + 1}-{secrets.token_hex(6)}"
+                order_request = dataclasses.replace(order_request, client_order_id=info.engine_cid)
+            try:
+                order = await self.account.create_order(order_request)
+            except ExchangeError as error:
+                self.raise_engine_error(error)
+                raise
+            info.order_id = int(order.exchange_order_id)
+            self._remember(info)
         resp_type = params.get("newOrderRespType") or "FULL"
         data = self.order_json(order, info)
         transact = {"transactTime": order.created_ms}
@@ -636,6 +678,15 @@ class BinanceApi:
             ]
         return json_response(result)
 
+    async def _refuse_open_twin(self, client_order_id: str) -> None:
+        """Binance's -2010 "Duplicate order sent.": an order with this client id is still open."""
+        latest = self.by_client_id.get(client_order_id)
+        if latest is None:
+            return
+        open_ids = {o.client_order_id for o in await self.account.fetch_open_orders()}
+        if latest.engine_cid in open_ids:
+            raise bad(*DUPLICATE_ORDER)
+
     def order_json(self, order: Order, info: OrderInfo) -> dict[str, Any]:
         market = self.account.markets[order.symbol]
         if order.status is OrderStatus.OPEN:
@@ -646,7 +697,7 @@ class BinanceApi:
             "symbol": market.exchange_symbol,
             "orderId": info.order_id,
             "orderListId": -1,
-            "clientOrderId": order.client_order_id,
+            "clientOrderId": info.client_order_id,
             "price": f8(order.price),
             "origQty": f8(order.amount),
             "executedQty": f8(order.filled),
@@ -679,7 +730,7 @@ class BinanceApi:
         params = await self.signed(request)
         market = self.market(params.get("symbol"))
         info = self._find(params, market)
-        order = await self.account.fetch_order(market.symbol, info.client_order_id) if info else None
+        order = await self.account.fetch_order(market.symbol, info.engine_cid) if info else None
         if info is None or order is None:
             raise bad(*NO_SUCH_ORDER)
         return json_response(self.order_json(order, info))
@@ -691,7 +742,7 @@ class BinanceApi:
         if info is None:
             raise bad(*UNKNOWN_ORDER)
         try:
-            order = await self.account.cancel_order(market.symbol, info.client_order_id)
+            order = await self.account.cancel_order(market.symbol, info.engine_cid)
         except (OrderNotFound, OrderNotCancelable):
             raise bad(*UNKNOWN_ORDER) from None
         data = self.order_json(order, info)
@@ -712,7 +763,7 @@ class BinanceApi:
         )
         return json_response(
             {
-                "origClientOrderId": order.client_order_id,
+                "origClientOrderId": info.client_order_id,
                 "clientOrderId": params.get("newClientOrderId") or new_client_order_id(),
                 "transactTime": order.updated_ms,
                 **{k: data[k] for k in keys},
@@ -726,7 +777,7 @@ class BinanceApi:
         return json_response([self.order_json(o, self._info(o)) for o in orders])
 
     def _info(self, order: Order) -> OrderInfo:
-        info = self.by_client_id.get(order.client_order_id)
+        info = self.by_engine_id.get(order.client_order_id)
         if info is None:  # placed through the paper account directly
             info = OrderInfo(int(order.exchange_order_id), order.client_order_id)
             self._remember(info)
@@ -743,7 +794,7 @@ class BinanceApi:
             if from_id is not None and order_id < from_id:
                 continue
             info = self.orders[order_id]
-            order = await self.account.fetch_order(market.symbol, info.client_order_id)
+            order = await self.account.fetch_order(market.symbol, info.engine_cid)
             if order is None:
                 continue
             if (start is not None and order.created_ms < start) or (
@@ -763,7 +814,7 @@ class BinanceApi:
         fills = await self.account.fetch_fills(market.symbol)
         rows = []
         for fill in fills:
-            info = self.by_client_id.get(fill.client_order_id)
+            info = self.by_engine_id.get(fill.client_order_id)
             oid = info.order_id if info else -1
             if order_id is not None and oid != order_id:
                 continue

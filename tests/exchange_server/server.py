@@ -247,7 +247,7 @@ class ExchangeServer:
         okx_state = folder / f"okx{suffix}.sqlite"
         okx_known = await saved_orders(okx_state)
         self.okx_account = await PaperExchange.open(state_path=okx_state, **common)
-        self.binance.restore(known)
+        self.binance.restore(known, folder / f"binance{suffix}-client-ids.json")
         self.okx.restore(okx_known)
 
     async def _close_accounts(self) -> None:

@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import ccxt
 import pytest
 
-from tests.exchange_server.fixture import ThreadedExchange
+from cryptobots_desktop.core.replay import ReplaySpeed
+from tests.exchange_server.fixture import ThreadedExchange, start_in_thread
+from tests.exchange_server.server import ServerConfig
 
 from .helpers import cid, run
 
 Call = Callable[[Any], Awaitable[Any]]
+T = TypeVar("T")
 
 
 def caught(local: ThreadedExchange, call: Call, *, warm: bool = False, **config: Any) -> Exception:
@@ -219,6 +223,99 @@ def test_duplicate_client_order_id_is_refused_as_binance_does(local_exchange: Th
     # the first one is there, once
     opened = [r for r in local_exchange.requests() if r["method"] == "POST" and r["status"] == 200]
     assert len(opened) == 1
+
+
+async def reuse_one_client_id(ex: Any, client_id: str) -> list[str]:
+    """Use ``client_id`` for a resting order, then (canceled) a market buy, then (filled) another: Binance
+    refuses an id only while its order is open. Returns the three orders' ids, oldest first."""
+    params = {"clientOrderId": client_id}
+    resting = await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 10_000, params)
+    with pytest.raises(ccxt.InvalidOrder, match="Duplicate order sent"):  # open: refused
+        await ex.create_order("BTC/USDT", "market", "buy", 0.0002, None, params)
+    await ex.cancel_order(resting["id"], "BTC/USDT")
+    first = await ex.create_order("BTC/USDT", "market", "buy", 0.0002, None, params)
+    second = await ex.create_order("BTC/USDT", "market", "buy", 0.0003, None, params)
+    assert first["status"] == second["status"] == "closed"
+    assert first["clientOrderId"] == second["clientOrderId"] == client_id
+    return [str(resting["id"]), str(first["id"]), str(second["id"])]
+
+
+async def orders_under(ex: Any, client_id: str) -> dict[str, tuple[str, float]]:
+    """Order id -> (status, amount) of every order allOrders lists under ``client_id``."""
+    rows = await ex.fetch_orders("BTC/USDT")
+    return {str(o["id"]): (o["status"], o["amount"]) for o in rows if o["clientOrderId"] == client_id}
+
+
+def test_a_client_order_id_is_free_again_once_its_order_closed(local_exchange: ThreadedExchange) -> None:
+    client_id = cid("reuse")
+
+    async def body(ex: Any) -> None:
+        resting, first, second = await reuse_one_client_id(ex, client_id)
+        latest = await ex.fetch_order(None, "BTC/USDT", {"origClientOrderId": client_id})
+        assert (str(latest["id"]), latest["amount"]) == (second, 0.0003)  # the latest one with the id
+        older = await ex.fetch_order(first, "BTC/USDT")  # by its order id: the older one itself
+        assert (older["clientOrderId"], older["amount"], older["status"]) == (client_id, 0.0002, "closed")
+        assert (await ex.fetch_order(resting, "BTC/USDT"))["status"] == "canceled"
+        assert await orders_under(ex, client_id) == {
+            resting: ("canceled", 0.001),
+            first: ("closed", 0.0002),
+            second: ("closed", 0.0003),
+        }
+        trades = [t for t in await ex.fetch_my_trades("BTC/USDT") if str(t["order"]) in (first, second)]
+        assert sorted((str(t["order"]), t["amount"]) for t in trades) == [(first, 0.0002), (second, 0.0003)]
+        # open again under the same id: refused again, as long as it is open
+        again = await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 10_000, {"clientOrderId": client_id})
+        with pytest.raises(ccxt.InvalidOrder, match="Duplicate order sent"):
+            await ex.create_order("BTC/USDT", "limit", "buy", 0.001, 10_000, {"clientOrderId": client_id})
+        await ex.cancel_order(None, "BTC/USDT", {"origClientOrderId": client_id})
+        assert (await ex.fetch_order(again["id"], "BTC/USDT"))["status"] == "canceled"
+
+    async def scenario() -> None:
+        ex = local_exchange.binance()
+        try:
+            await body(ex)
+        finally:
+            await ex.close()
+
+    run(scenario())
+    posts = [
+        r["status"]
+        for r in local_exchange.requests()
+        if (r["method"], r["path"]) == ("POST", "/api/v3/order")
+    ]
+    assert posts == [200, 400, 200, 200, 200, 400]
+
+
+def test_a_reused_client_order_id_is_reported_after_a_restart(tmp_path: Path) -> None:
+    client_id = cid("kept")
+    config = ServerConfig(speed=ReplaySpeed.MAX, state_dir=tmp_path)
+
+    async def reuse(ex: Any) -> list[str]:
+        return await reuse_one_client_id(ex, client_id)
+
+    async def listed(ex: Any) -> dict[str, tuple[str, float]]:
+        assert (await ex.fetch_order(None, "BTC/USDT", {"origClientOrderId": client_id}))["amount"] == 0.0003
+        return await orders_under(ex, client_id)
+
+    before = with_client(start_in_thread(config), reuse)
+    after = with_client(start_in_thread(config), listed)  # the same accounts, reopened
+    assert sorted(after) == sorted(before) and len(after) == 3
+
+
+def with_client(exchange: ThreadedExchange, call: Callable[[Any], Awaitable[T]]) -> T:
+    """``call(ccxt binance client)`` on ``exchange``, which is stopped afterwards."""
+
+    async def body() -> T:
+        ex = exchange.binance()
+        try:
+            return await call(ex)
+        finally:
+            await ex.close()
+
+    try:
+        return run(body())
+    finally:
+        exchange.stop()
 
 
 def test_cancel_of_a_filled_order_is_unknown_order(local_exchange: ThreadedExchange) -> None:
