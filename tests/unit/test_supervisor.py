@@ -1,18 +1,26 @@
-"""The bot supervisor inside the real runtime (paper exchange, journal, market feed at MAX speed)."""
+"""The bot supervisor inside the real runtime (paper exchange, journal, market feed at MAX speed), and on the
+real paper exchange and journal stepped one replayed minute at a time."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal as D  # noqa: N817
 from pathlib import Path
 
-from cryptobots_desktop.core.bots import BotStatus, StrategyKind
+from cryptobots_desktop.adapters.paper import PaperExchange
+from cryptobots_desktop.adapters.sqlite_journal import SqliteJournal
+from cryptobots_desktop.core.bots import BotRecord, BotStatus, StrategyKind
+from cryptobots_desktop.core.intents import IntentState
 from cryptobots_desktop.core.replay import ReplaySpeed
+from cryptobots_desktop.core.strategies.controller import latest_by_leg
 from cryptobots_desktop.core.strategies.dca import DcaParams
 from cryptobots_desktop.core.strategies.grid import GridParams
 from cryptobots_desktop.engine.event_bus import EventBus
-from cryptobots_desktop.engine.events import BotStopped, BotUpdated, Event
+from cryptobots_desktop.engine.events import ActivityLogged, BotStopped, BotUpdated, Event, Level
+from cryptobots_desktop.engine.order_executor import OrderExecutor
+from cryptobots_desktop.engine.supervisor import AccountLink, BotSupervisor
 from cryptobots_desktop.paths import app_paths
 from cryptobots_desktop.settings import AppSettings
 from cryptobots_desktop.wiring import Runtime, open_paper_runtime
@@ -156,5 +164,180 @@ def test_a_stopped_dca_bot_still_closes_a_deal_at_market(tmp_path: Path, resourc
             assert await rt.gateway.fetch_open_orders("ETH/USDT") == []
         finally:
             await rt.stop()
+
+    asyncio.run(scenario())
+
+
+@dataclass
+class Desk:
+    """A supervisor on the real paper exchange and journal, stepped one replayed minute at a time (the
+    market feed's part at MAX speed, without its timing). A new paper account's replay starts one day into
+    the 2023 data, at 2023-04-02 21:03 UTC."""
+
+    exchange: PaperExchange
+    journal: SqliteJournal
+    supervisor: BotSupervisor
+    events: list[Event]
+
+    async def minute(self) -> None:
+        self.exchange.replay.step(60_000)
+        symbols = self.supervisor.symbols_of("paper")
+        prices = {symbol: (await self.exchange.fetch_ticker(symbol)).last for symbol in symbols}
+        await self.supervisor.on_prices(prices, "paper")
+
+    def updates(self, bot_id: str) -> list[BotUpdated]:
+        return [e for e in self.events if isinstance(e, BotUpdated) and e.bot.bot_id == bot_id]
+
+    async def close(self) -> None:
+        await self.journal.close()
+        await self.exchange.close()
+
+
+async def open_desk(tmp_path: Path, resources: Path, journaled: Sequence[BotRecord] = ()) -> Desk:
+    """The desk, with ``journaled`` bots already in the journal (as a previous run left them)."""
+    exchange = await PaperExchange.open(
+        market_data_dir=resources / "market_data",
+        dataset="binance_spot_2023",
+        state_path=tmp_path / "paper.sqlite3",
+        starting_balances={"USDT": D(10_000)},
+        speed=ReplaySpeed.MAX,
+    )
+    journal = await SqliteJournal.open(tmp_path / "journal.sqlite3", clock=exchange.replay)
+    for bot in journaled:
+        await journal.save_bot(bot)
+    bus = EventBus()
+    events: list[Event] = []
+    bus.subscribe(events.append)
+    executor = OrderExecutor(journal, exchange, bus, "paper")
+    link = AccountLink(executor, exchange.markets, exchange.replay)
+    supervisor = BotSupervisor(journal, {"paper": link}, bus)
+    await supervisor.load()
+    return Desk(exchange, journal, supervisor, events)
+
+
+# safety orders at -0.3 % and -0.6 %, take profit 0.3 %: from 2023-04-02 21:04 UTC deal 1 buys at 28,052.19,
+# both safety orders fill on the dip to 27,8xx within the hour, and the take-profit sells about 1 h 50 min in
+LADDER = SMALL.model_copy(update={"price_deviation_pct": D("0.3"), "take_profit_pct": D("0.3")})
+
+
+def test_a_paused_bot_keeps_its_open_deal_working_until_the_take_profit_sells(
+    tmp_path: Path, resources: Path
+) -> None:
+    async def scenario() -> None:
+        d = await open_desk(tmp_path, resources)
+        try:
+            bot = await d.supervisor.create_dca_bot("BTC ladder", "paper", "BTC/USDT", LADDER)
+            runner = d.supervisor.runner(bot.bot_id)
+            await d.minute()
+            (deal,) = runner.active_deals
+            assert deal.phase == "open" and latest_by_leg(runner.orders_of(1))["tp"].state is IntentState.OPEN
+            paused_ms = d.exchange.replay.now_ms()
+            await d.supervisor.set_status(bot.bot_id, BotStatus.PAUSED)
+            assert runner.bot.status is BotStatus.PAUSED
+            assert [b.status for b in await d.journal.bots()] == [BotStatus.PAUSED]
+
+            minutes = 0
+            while runner.deals[0].phase != "closed":
+                assert minutes < 4 * 60, "the take-profit did not sell within 4 hours"
+                await d.minute()
+                minutes += 1
+            # closed by its take-profit: no stop loss, trailing take-profit, or close at market
+            record = runner.deals[0]
+            assert record.close_reason is None and record.note is not None  # the note: BTC dust left over
+            legs = latest_by_leg(runner.orders_of(1))
+            assert "x" not in legs
+            tp = legs["tp"]
+            assert tp.state is IntentState.FILLED and tp.filled == tp.intent.request.amount
+            assert record.closed_ms == tp.fills[-1].ts_ms
+            # while paused the deal kept working its ladder: the safety orders filled, and the take-profit was
+            # re-placed at each new average and sold the whole position
+            assert legs["s1"].state is IntentState.FILLED and legs["s2"].state is IntentState.FILLED
+            assert all(f.ts_ms > paused_ms for f in (*legs["s1"].fills, *legs["s2"].fills, *tp.fills))
+            assert tp.intent.attempt == 2 and tp.intent.created_ms > paused_ms
+            deal_pnl = runner.deal(1)
+            assert deal_pnl.base_held < D("0.00001") and deal_pnl.realised_pnl > 0
+            assert any(
+                isinstance(e, ActivityLogged) and e.message.startswith("Deal 1 closed on BTC/USDT: profit +")
+                for e in d.events
+            )
+
+            # no new deal opens while the bot is paused, however long
+            for _ in range(60):
+                await d.minute()
+            assert [r.deal_no for r in runner.deals] == [1] and not runner.active_deals
+            assert {r.intent.deal_no for r in await d.journal.orders_of_bot(bot.bot_id)} == {1}
+            assert await d.exchange.fetch_open_orders("BTC/USDT") == []
+            last = d.updates(bot.bot_id)[-1]
+            assert (last.bot.status, last.open_deals, last.closed_deals) == (BotStatus.PAUSED, 0, 1)
+            assert last.realised_pnl == deal_pnl.realised_pnl
+
+            # resumed, it opens the next deal at the next price
+            await d.supervisor.set_status(bot.bot_id, BotStatus.RUNNING)
+            await d.minute()
+            assert [r.deal_no for r in runner.active_deals] == [2]
+        finally:
+            await d.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_bot_whose_step_raises_is_stopped_with_its_error_and_the_other_bot_trades_on(
+    tmp_path: Path, resources: Path
+) -> None:
+    """A failure that is not an exchange's refusal: the journal holds a bot under an id no client order id
+    can be made of (a hand-edited or foreign journal; the app makes 8 hex digits). It loads, and its first
+    step raises ValueError where its first order is named; the supervisor stops that bot alone."""
+    broken = BotRecord(
+        "old-bot-1",
+        "ETH legacy",
+        "paper",
+        StrategyKind.DCA,
+        ("ETH/USDT",),
+        SMALL.model_dump_json(),
+        BotStatus.RUNNING,
+        0,
+    )
+
+    async def scenario() -> None:
+        d = await open_desk(tmp_path, resources, [broken])
+        try:
+            failing = d.supervisor.runner(broken.bot_id)
+            assert failing.bot.status is BotStatus.RUNNING  # nothing is wrong with it until it trades
+            good = await d.supervisor.create_dca_bot("BTC small", "paper", "BTC/USDT", SMALL)
+            runner = d.supervisor.runner(good.bot_id)
+            await d.minute()
+
+            reason = "ValueError: bot id must be 1-12 letters or digits: 'old-bot-1'"
+            stopped = [e for e in d.events if isinstance(e, BotStopped)]
+            assert [(e.bot.bot_id, e.reason) for e in stopped] == [(broken.bot_id, reason)]
+            assert (stopped[0].bot.status, stopped[0].bot.error) == (BotStatus.ERROR, reason)
+            assert (failing.bot.status, failing.bot.error) == (BotStatus.ERROR, reason)
+            assert d.updates(broken.bot_id)[-1].bot.status is BotStatus.ERROR  # the bots view shows it
+            activity = [(e.level, e.source, e.message) for e in d.events if isinstance(e, ActivityLogged)]
+            assert (Level.ERROR, "ETH legacy", f"Bot stopped: {reason}") in activity  # the activity log
+            journaled = {b.bot_id: b for b in await d.journal.bots()}
+            assert (journaled[broken.bot_id].status, journaled[broken.bot_id].error) == (
+                BotStatus.ERROR,
+                reason,
+            )
+            assert await d.journal.orders_of_bot(broken.bot_id) == []  # it failed before sending anything
+            # the other bot, stepped on the same prices, opened its deal in the same minute
+            assert [r.deal_no for r in runner.active_deals] == [1]
+            assert latest_by_leg(runner.orders_of(1))["b"].state is IntentState.FILLED
+
+            # ... and trades on: the failed bot is not stepped again
+            deals_of_failed = failing.deals
+            minutes = 0
+            while sum(r.phase == "closed" for r in runner.deals) < 2:
+                assert minutes < 6 * 60, "the good bot closed fewer than 2 deals in 6 hours"
+                await d.minute()
+                minutes += 1
+            assert runner.bot.status is BotStatus.RUNNING and runner.realised_profit() > 0
+            assert [e.bot.bot_id for e in d.events if isinstance(e, BotStopped)] == [broken.bot_id]
+            assert failing.deals == deals_of_failed and failing.bot.status is BotStatus.ERROR
+            assert await d.journal.orders_of_bot(broken.bot_id) == []
+            assert await d.exchange.fetch_open_orders("ETH/USDT") == []
+        finally:
+            await d.close()
 
     asyncio.run(scenario())
