@@ -159,16 +159,20 @@ class BotRunner(ABC):
         return tuple(d for d in self.active_deals if d.close_reason is not None)
 
     @property
+    def is_stopped(self) -> bool:
+        """Stopped by the person or on an error: its open deals are left as they are unless asked to close."""
+        return self.bot.status in (BotStatus.STOPPED, BotStatus.ERROR)
+
+    @property
     def needs_steps(self) -> bool:
         """Whether stepping can do anything: a running or paused bot, or a stopped one still closing deals."""
-        if self.bot.status is BotStatus.ERROR:
-            return False
-        return self.bot.status is not BotStatus.STOPPED or bool(self.closing_deals)
+        return not self.is_stopped or bool(self.closing_deals)
 
     async def step(self, price: Decimal | None) -> None:
         """Refresh orders, drive every active deal, and open a new one when the bot may.
 
-        A stopped bot only finishes closing the deals it was asked to close; it opens nothing.
+        A stopped bot (by the person or on an error) only finishes closing the deals it was asked to close;
+        it opens nothing.
         """
         async with self._busy:
             await self._step(price)
@@ -176,7 +180,7 @@ class BotRunner(ABC):
     async def _step(self, price: Decimal | None) -> None:
         if not self.needs_steps:
             return
-        stopped = self.bot.status is BotStatus.STOPPED
+        stopped = self.is_stopped
         await self._refresh_open_orders()
         for record in self.closing_deals if stopped else self.active_deals:
             await self._drive(record.deal_no, price)

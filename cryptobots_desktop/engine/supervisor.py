@@ -266,18 +266,23 @@ class BotSupervisor:
             await asyncio.sleep(0)
 
     async def _step(self, runner: BotRunner, price: Decimal | None) -> None:
+        """Step one bot; a failure stops it with its reason, said once (a bot stopped on an error is still
+        stepped while it closes the deals the person closed at market, and may fail the same way again)."""
         if not runner.needs_steps:
             return
+        was_failed, error_before = runner.failed, runner.bot.error
         try:
             await runner.step(price)
         except Exception as exc:  # one bot's failure never stops the others, nor the app
             reason = exc.message if isinstance(exc, CryptobotsError) else f"{type(exc).__name__}: {exc}"
-            log.exception("bot %s failed", runner.bot.bot_id)
-            await runner.set_status(BotStatus.ERROR, reason)
-            self._bus.activity(Level.ERROR, runner.bot.name, f"Bot stopped: {reason}")
-            self._bus.publish(BotStopped(runner.bot, reason))
+            if not (was_failed and reason == error_before):
+                log.exception("bot %s failed", runner.bot.bot_id)
+                await runner.set_status(BotStatus.ERROR, reason)
+                self._bus.activity(Level.ERROR, runner.bot.name, f"Bot stopped: {reason}")
+                self._bus.publish(BotStopped(runner.bot, reason))
         else:
-            if runner.failed:  # a deal failed during this step (an order the deal needed was refused)
+            # a deal failed during this step (an order the deal needed was refused)
+            if runner.failed and not (was_failed and runner.bot.error == error_before):
                 self._bus.publish(BotStopped(runner.bot, runner.bot.error or "an order was refused"))
         self._announce(runner)
 

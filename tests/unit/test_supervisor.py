@@ -325,7 +325,7 @@ def test_a_bot_whose_step_raises_is_stopped_with_its_error_and_the_other_bot_tra
             assert [r.deal_no for r in runner.active_deals] == [1]
             assert latest_by_leg(runner.orders_of(1))["b"].state is IntentState.FILLED
 
-            # ... and trades on: the failed bot is not stepped again
+            # ... and trades on; the failed bot is not stepped again
             deals_of_failed = failing.deals
             minutes = 0
             while sum(r.phase == "closed" for r in runner.deals) < 2:
@@ -337,6 +337,79 @@ def test_a_bot_whose_step_raises_is_stopped_with_its_error_and_the_other_bot_tra
             assert failing.deals == deals_of_failed and failing.bot.status is BotStatus.ERROR
             assert await d.journal.orders_of_bot(broken.bot_id) == []
             assert await d.exchange.fetch_open_orders("ETH/USDT") == []
+
+            # its deal was opened when the step failed, before any order: closed at market, it closes as it
+            # is, without buying first (and without failing again)
+            (opening,) = failing.active_deals
+            assert opening.phase == "opening"
+            eth = (await d.exchange.fetch_ticker("ETH/USDT")).last
+            await d.supervisor.close_deal(broken.bot_id, opening.deal_no, eth)
+            assert [(r.phase, r.close_reason) for r in failing.deals] == [
+                ("closed", "closed at market by you")
+            ]
+            assert (
+                failing.deal(opening.deal_no).buys == () and failing.deal(opening.deal_no).realised_pnl == 0
+            )
+            assert await d.journal.orders_of_bot(broken.bot_id) == []
+            assert [e.bot.bot_id for e in d.events if isinstance(e, BotStopped)] == [broken.bot_id]
+            assert (failing.bot.status, failing.bot.error) == (BotStatus.ERROR, reason)
+        finally:
+            await d.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_bot_stopped_on_an_error_still_closes_its_open_deal_at_market(
+    tmp_path: Path, resources: Path
+) -> None:
+    """Two deals at once on 10,000 USDT: deal 1 takes nearly all of it (its base order and the USDT its two
+    safety orders hold), so deal 2's base order is refused and the bot stops on that error with deal 1 open.
+    The person's "close at market" of deal 1 then cancels its orders and sells what it holds, as for a bot
+    the person stopped (before, it did nothing: the close was saved, the bot not stepped, orders rested)."""
+    params = DcaParams(
+        base_order_size=D(4_000),
+        safety_order_size=D(3_000),
+        max_safety_orders=2,
+        price_deviation_pct=D(1),
+        take_profit_pct=D(1),
+        max_active_deals=2,
+    )
+
+    async def scenario() -> None:
+        d = await open_desk(tmp_path, resources)
+        try:
+            bot = await d.supervisor.create_dca_bot("BTC two deals", "paper", "BTC/USDT", params)
+            runner = d.supervisor.runner(bot.bot_id)
+            await d.minute()
+            await d.minute()
+            first, second = runner.deals
+            assert first.phase == "open" and second.phase == "failed"
+            (stopped,) = [e for e in d.events if isinstance(e, BotStopped)]
+            assert stopped.reason.startswith("The base order was refused: Not enough USDT")
+            assert (runner.bot.status, runner.bot.error) == (BotStatus.ERROR, stopped.reason)
+            working = {o.client_order_id for o in await d.exchange.fetch_open_orders("BTC/USDT")}
+            assert working == {r.client_order_id for r in runner.orders_of(1) if r.state is IntentState.OPEN}
+            assert len(working) == 3  # safety orders 1 and 2, the take-profit
+
+            price = (await d.exchange.fetch_ticker("BTC/USDT")).last
+            held = runner.deal(1).base_held
+            await d.supervisor.close_deal(bot.bot_id, 1, price)
+            record = runner.deals[0]
+            assert record.phase == "closed" and record.close_reason == "closed at market by you"
+            legs = latest_by_leg(runner.orders_of(1))
+            assert all(legs[leg].state is IntentState.CANCELED for leg in ("s1", "s2", "tp"))
+            (sale,) = legs["x"].fills
+            assert legs["x"].state is IntentState.FILLED
+            assert sale.price == price and held - D("0.00001") < sale.amount <= held
+            assert await d.exchange.fetch_open_orders("BTC/USDT") == []
+            usdt = (await d.exchange.fetch_balances())["USDT"]
+            assert usdt.used == 0 and D(9_980) < usdt.free < D(10_000)  # the round trip's fees and spread
+            # it stays stopped on its error, said once; it opens nothing
+            for _ in range(10):
+                await d.minute()
+            assert (runner.bot.status, runner.bot.error) == (BotStatus.ERROR, stopped.reason)
+            assert [e for e in d.events if isinstance(e, BotStopped)] == [stopped]
+            assert [r.deal_no for r in runner.deals] == [1, 2] and not runner.active_deals
         finally:
             await d.close()
 

@@ -92,6 +92,8 @@ def decide(params: DcaParams, market: Market, view: DealView, price: Decimal | N
     # 2. The base order.
     base = latest.get(BASE)
     if base is None:
+        if view.close_reason is not None:  # closed before its base order was sent: nothing to undo or sell
+            return Decision(DealPhase.CLOSED, (), None, deal)
         if price is None:
             return Decision(DealPhase.OPENING, (), None, deal)
         amount = market.floor_amount(params.base_order_size / price)
