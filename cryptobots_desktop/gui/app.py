@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import signal
 import sys
 
@@ -27,6 +28,28 @@ def configure_application(app: QApplication) -> None:
     app.setDesktopFileName("cryptobots-desktop")
     app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)
+
+
+def _shut_down_after_qt_stopped(
+    loop: qasync.QEventLoop, run: asyncio.Task[None], controller: AppController
+) -> int:
+    """Qt ended its event loop under the app: the desktop session ended (shut down as Quit does, so the
+    engine stops and the paper account and settings are saved) or the display went away (Qt cannot run
+    again: stop as after a crash, which the journal is made for). Returns the exit status."""
+    log = logging.getLogger(__name__)
+    log.warning("Qt's event loop ended under the app: shutting down")
+    controller.request_quit()
+    try:
+        loop.run_until_complete(run)
+    except RuntimeError:
+        message = (
+            "the display went away (the X server or the desktop session ended); stopped without a clean "
+            "shutdown. Every order and fill is in the journal and is reconciled at the next start."
+        )
+        log.error(message)
+        print(f"cryptobots-desktop: {message}", file=sys.stderr, flush=True)
+        return 1
+    return 0
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -64,7 +87,13 @@ def run_app(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda *_: loop.call_soon_threadsafe(controller.request_quit))
     try:
         with loop:
-            loop.run_until_complete(controller.run())
+            run = loop.create_task(controller.run(), name="app")
+            try:
+                loop.run_until_complete(run)
+            except RuntimeError:
+                if run.done():
+                    raise
+                return _shut_down_after_qt_stopped(loop, run, controller)
     finally:
         stop_logging()
         lock.unlock()

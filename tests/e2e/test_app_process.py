@@ -129,3 +129,67 @@ print("ccxt imported:", any(m == "ccxt" or m.startswith("ccxt.") for m in sys.mo
     )
     assert out.returncode == 0, out.stderr
     assert "ccxt imported: False" in out.stdout
+
+
+def wait_for_paper(data: Path, proc: subprocess.Popen[str], seconds: float = 30) -> None:
+    log = data / "logs" / "cryptobots.log"
+    deadline = time.monotonic() + seconds
+    while not (log.exists() and "Paper trading on" in log.read_text()):
+        assert proc.poll() is None, f"the app exited early: {proc.communicate()}"
+        assert time.monotonic() < deadline, "the paper exchange did not open"
+        time.sleep(0.2)
+
+
+def test_the_session_ending_shuts_down_cleanly(tmp_path: Path) -> None:
+    """A logout ends Qt's event loop under the app (QApplication.quit from the session manager): the app
+    shuts down as Quit does - settings saved, the journal and paper account closed (no WAL left)."""
+    data = tmp_path / "data"
+    script = (
+        "import sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from cryptobots_desktop.__main__ import main\n"
+        "app = QApplication(sys.argv[:1])\n"
+        "QTimer.singleShot(4000, app.quit)\n"
+        f"sys.exit(main(['--data-dir', {str(data)!r}]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (data / "settings.json").exists()
+    assert not list(data.glob("*-wal")), "the journal or the paper account was not closed"
+    log = (data / "logs" / "cryptobots.log").read_text()
+    assert "Qt's event loop ended under the app: shutting down" in log
+
+
+def test_the_display_going_away_is_a_sentence_not_a_traceback(tmp_path: Path) -> None:
+    """The X server dies under the app: Qt cannot run again, so the app says so in a sentence and exits
+    1; what it journaled is kept (the next start reconciles it)."""
+    display = next(n for n in range(150, 250) if not Path(f"/tmp/.X11-unix/X{n}").exists())
+    xvfb = subprocess.Popen(["Xvfb", f":{display}", "-screen", "0", "1280x800x24"], stderr=subprocess.DEVNULL)
+    data = tmp_path / "data"
+    try:
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{display}").exists():
+            assert time.monotonic() < deadline, "Xvfb did not start"
+            time.sleep(0.1)
+        env = {**os.environ, "DISPLAY": f":{display}", "QT_QPA_PLATFORM": "xcb"}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "cryptobots_desktop", "--data-dir", str(data)],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        wait_for_paper(data, proc)
+    finally:
+        xvfb.terminate()
+        xvfb.wait(timeout=10)
+    _out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 1, err
+    assert "Traceback" not in err
+    assert "cryptobots-desktop: the display went away" in err
+    assert (data / "journal.sqlite3").exists()
