@@ -7,7 +7,12 @@ thread in their adapters, so the window never waits on them.
 
 Every change is published as ``AccountsChanged`` (the whole, small list with each account's warnings);
 warnings an account did not have at its previous check come as ``KeyWarningsRaised`` (the tray's
-notification). Keys are re-checked when the service starts and every ``recheck_interval_s`` (6 hours).
+notification). Keys are re-checked when the service starts and every ``recheck_interval_s`` (6 hours); a
+check that failed for a passing reason (the exchange down or unreachable, rate limiting) is tried again
+sooner, backing off (``key_check_retries``: 1, 2, 4... minutes, at most 30).
+
+Everything that changes one account (save, re-check, accept risk, acknowledge, remove) holds that account's
+lock from its first read to its last write: a re-check in flight never lands on a key replaced meanwhile.
 """
 
 from __future__ import annotations
@@ -15,9 +20,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptobots_desktop.core.accounts import Account, check_label, new_account_id, validate_credentials
 from cryptobots_desktop.core.credentials import ApiCredentials
@@ -28,12 +33,13 @@ from cryptobots_desktop.core.errors import (
     VaultProblem,
     VaultUnavailable,
 )
-from cryptobots_desktop.core.permissions import Severity, audit, can_start_bot
+from cryptobots_desktop.core.permissions import Severity, audit, can_start_bot, describe
 from cryptobots_desktop.core.ports import AccountStore, KeyInspector, SecretVault, VaultStatus
 from cryptobots_desktop.core.seed_phrase import Bip39Wordlist
 
 from .event_bus import EventBus
 from .events import AccountsChanged, AccountState, KeyWarningsRaised, Level
+from .key_check_retries import RETRY_FIRST_S, RETRY_MAX_S, RetryBook, in_words, is_transient
 from .wall_clock import wall_ms
 
 log = logging.getLogger(__name__)
@@ -92,6 +98,8 @@ class AccountService:
         connector: AccountConnector | None = None,
         now_ms: Callable[[], int] = wall_ms,
         recheck_interval_s: float = RECHECK_INTERVAL_S,
+        retry_first_s: float = RETRY_FIRST_S,
+        retry_max_s: float = RETRY_MAX_S,
     ) -> None:
         self._store = store
         self._vault = vault
@@ -107,6 +115,8 @@ class AccountService:
         self._connected: set[str] = set()
         self._vault_status = VaultStatus(False, "not checked yet", message="Checking the system keyring…")
         self._locks: dict[str, asyncio.Lock] = {}
+        self._retries = RetryBook(retry_first_s, retry_max_s)
+        self._retry_added = asyncio.Event()  # wakes ``run`` to look at the retries again
 
     # -- what there is -------------------------------------------------------------------------------
     @property
@@ -150,10 +160,28 @@ class AccountService:
         self._publish()
 
     async def run(self) -> None:
-        """Re-check every key now and then every ``recheck_interval_s`` until cancelled."""
+        """Re-check every key now and then every ``recheck_interval_s`` until cancelled; in between, try
+        again the checks that failed for a passing reason when their back-off ends."""
+        loop = asyncio.get_running_loop()
         while True:
             await self.recheck_all()
-            await asyncio.sleep(self._interval)
+            next_all = loop.time() + self._interval
+            while loop.time() < next_all:
+                for account_id in self._retries.due(loop.time()):
+                    if account_id not in self._accounts:
+                        self._retries.clear(account_id)
+                        continue
+                    with contextlib.suppress(CryptobotsError):  # reported; rescheduled or ended there
+                        await self.recheck(account_id)
+                retry_at = self._retries.next_due()
+                wake = next_all if retry_at is None else min(next_all, retry_at)
+                self._retry_added.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._retry_added.wait(), max(0.0, wake - loop.time()))
+
+    def retry_attempts(self, account_id: str) -> int:
+        """How many checks of the account in a row failed for a passing reason (0: no retry pending)."""
+        return self._retries.attempts(account_id)
 
     async def check_vault(self) -> VaultStatus:
         """Ask the OS keyring whether it can keep keys now (it may unlock it: a system prompt)."""
@@ -188,7 +216,14 @@ class AccountService:
         ``CryptobotsError`` (``InvalidCredentials``, ``SeedPhraseRefused``, ``InvalidAccount``,
         ``AuthenticationFailed``, ``KeyNotPermitted``, ``ClockOutOfSync``, ``ExchangeUnavailable``,
         ``RateLimited``, ``VaultUnavailable``...) saying what went wrong; the form keeps what was typed.
+        An edit holds the account's lock throughout: it waits for a re-check in flight to end first.
         """
+        if not draft.account_id:
+            return await self._save(draft)
+        async with self._lock(draft.account_id):
+            return await self._save(draft)
+
+    async def _save(self, draft: AccountDraft) -> AccountState:
         old = self._accounts.get(draft.account_id) if draft.account_id else None
         if draft.account_id and old is None:
             raise InvalidAccount("This account no longer exists.", "Add it again.")
@@ -220,8 +255,9 @@ class AccountService:
             account = old.with_credentials(credentials).with_label(label, others)
         account = account.with_check(permissions, now)
         # Once the exchange has said yes, keeping the key runs to its end even if the person cancels now:
-        # a half-kept account (a keyring entry without its account, or the reverse) is never left.
-        await asyncio.shield(self._keep(account, credentials, replacing=old is not None))
+        # a half-kept account (a keyring entry without its account, or the reverse) is never left, and the
+        # account's lock is held until it is whole.
+        await _to_the_end(self._keep(account, credentials, replacing=old is not None))
         return self.state(account.account_id)
 
     async def _keep(self, account: Account, credentials: ApiCredentials, *, replacing: bool) -> None:
@@ -235,6 +271,7 @@ class AccountService:
             raise
         self._accounts[account.account_id] = account
         self._errors.pop(account.account_id, None)
+        self._retries.clear(account.account_id)
         verb = "updated with a new key" if replacing else "connected"
         self._bus.activity(Level.INFO, account.label, f"Account {verb}: the exchange accepted the key.")
         self._announce_new_warnings(account, previous=())
@@ -260,7 +297,8 @@ class AccountService:
                 permissions = await self.inspector.inspect(account.exchange_id, credentials, self._now_ms())
             except CryptobotsError as exc:
                 self._errors[account_id] = str(exc)
-                self._bus.activity(Level.ERROR, account.label, f"The key could not be checked: {exc}")
+                again = self._schedule_retry(account_id, exc)
+                self._bus.activity(Level.ERROR, account.label, f"The key could not be checked: {exc}{again}")
                 raise
             finally:
                 self._checking.discard(account_id)
@@ -270,6 +308,7 @@ class AccountService:
             await self._store.save(checked)
             self._accounts[account_id] = checked
             self._errors.pop(account_id, None)
+            self._retries.clear(account_id)
             self._announce_new_warnings(checked, previous)
             if account_id not in self._connected:
                 await self._connect(checked, credentials)
@@ -279,40 +318,52 @@ class AccountService:
 
     async def accept_risk(self, account_id: str, typed_label: str) -> AccountState:
         """The person typed the account's name to accept what its key may do (withdrawals)."""
-        accepted = self._require(account_id).accept_risk(typed_label, self._now_ms())
-        await self._store.save(accepted)
-        self._accounts[account_id] = accepted
-        self._bus.activity(
-            Level.WARNING,
-            accepted.label,
-            "You accepted that this account's key may withdraw funds. Bots may run on it; replace the key "
-            "with one without withdrawals when you can.",
-        )
-        self._publish()
-        return self.state(account_id)
+        async with self._lock(account_id):
+            accepted = self._require(account_id).accept_risk(typed_label, self._now_ms())
+            await self._store.save(accepted)
+            self._accounts[account_id] = accepted
+            self._bus.activity(
+                Level.WARNING,
+                accepted.label,
+                "You accepted that this account's key may withdraw funds. Bots may run on it; replace the "
+                "key with one without withdrawals when you can.",
+            )
+            self._publish()
+            return self.state(account_id)
 
     async def acknowledge_widening(self, account_id: str) -> AccountState:
-        """The person has seen that the key gained rights."""
-        seen = self._require(account_id).acknowledge_widening()
-        await self._store.save(seen)
-        self._accounts[account_id] = seen
-        self._publish()
-        return self.state(account_id)
+        """The person says they gave the key the rights it gained: the flag goes (until it gains more)."""
+        async with self._lock(account_id):
+            account = self._require(account_id)
+            seen = account.acknowledge_widening()
+            await self._store.save(seen)
+            self._accounts[account_id] = seen
+            if account.widened:
+                self._bus.activity(
+                    Level.INFO,
+                    seen.label,
+                    f"You confirmed you gave the key {describe(account.widened)} yourself; the warning is "
+                    "cleared.",
+                )
+            self._publish()
+            return self.state(account_id)
 
     async def remove(self, account_id: str) -> None:
         """Disconnect the account, delete its keyring entry, forget it. Its journal history stays."""
-        account = self._require(account_id)
-        if self._connector is not None and account_id in self._connected:
-            await self._connector.disconnect(account_id)
-        self._connected.discard(account_id)
-        await self._vault.delete(account_id)
-        await self._store.remove(account_id)
-        self._accounts.pop(account_id, None)
-        self._errors.pop(account_id, None)
-        self._bus.activity(
-            Level.INFO, account.label, "Account removed; its key was deleted from the keyring."
-        )
-        self._publish()
+        async with self._lock(account_id):
+            account = self._require(account_id)
+            if self._connector is not None and account_id in self._connected:
+                await self._connector.disconnect(account_id)
+            self._connected.discard(account_id)
+            await self._vault.delete(account_id)
+            await self._store.remove(account_id)
+            self._accounts.pop(account_id, None)
+            self._errors.pop(account_id, None)
+            self._retries.clear(account_id)
+            self._bus.activity(
+                Level.INFO, account.label, "Account removed; its key was deleted from the keyring."
+            )
+            self._publish()
 
     # -- inside --------------------------------------------------------------------------------------
     def _require(self, account_id: str) -> Account:
@@ -323,6 +374,16 @@ class AccountService:
 
     def _lock(self, account_id: str) -> asyncio.Lock:
         return self._locks.setdefault(account_id, asyncio.Lock())
+
+    def _schedule_retry(self, account_id: str, error: CryptobotsError) -> str:
+        """After a failed check: another try soon when the reason may pass, else none; what to add to the
+        failure's sentence."""
+        if not is_transient(error):
+            self._retries.clear(account_id)
+            return ""
+        wait = self._retries.failed(account_id, error, asyncio.get_running_loop().time())
+        self._retry_added.set()
+        return f" Trying again in {in_words(wait)}."
 
     async def _require_vault(self) -> None:
         status = await self.check_vault()
@@ -357,3 +418,21 @@ class AccountService:
 
     def _publish(self) -> None:
         self._bus.publish(AccountsChanged(self.states(), self._vault_status))
+
+
+async def _to_the_end(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` to its end even when the caller is cancelled meanwhile; the cancellation is raised once
+    it ended (so a lock held around it is never released half way)."""
+    task = asyncio.ensure_future(work)
+    cancelled: asyncio.CancelledError | None = None
+    while not task.done():
+        try:
+            await asyncio.wait((task,))
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+    if cancelled is None:
+        task.result()
+        return
+    if not task.cancelled() and (failure := task.exception()) is not None:
+        log.warning("keeping the account failed after the save was cancelled: %s", failure)
+    raise cancelled

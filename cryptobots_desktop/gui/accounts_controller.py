@@ -20,6 +20,7 @@ from cryptobots_desktop.core.errors import CryptobotsError
 from cryptobots_desktop.core.permissions import Severity
 from cryptobots_desktop.engine.events import AccountsChanged, KeyWarningsRaised, Level
 
+from .bots_model import account_tag
 from .main_window import ACCOUNTS, MainWindow
 from .tray import AppTray
 from .warnings_banner import VAULT_LINE_ID
@@ -67,6 +68,7 @@ class AccountsController(QObject):
         page.removeRequested.connect(self.confirm_remove)
         page.recheckRequested.connect(self.recheck)
         page.acceptRiskRequested.connect(self.open_risk_dialog)
+        page.acknowledgeRequested.connect(self.acknowledge_widening)
         window.banner.openAccountRequested.connect(self.open_account)
         bridge.accountsChanged.connect(self.on_accounts)
         bridge.keyWarningsRaised.connect(self.on_new_warnings)
@@ -93,10 +95,7 @@ class AccountsController(QObject):
         banner = self._window.banner
         banner.on_accounts(event)
         bots = self._window.bots.model
-        bots.account_labels = {
-            s.account.account_id: s.account.label + (" (may not run)" if s.blocking else "")
-            for s in event.accounts
-        }
+        bots.accounts = {s.account.account_id: account_tag(s) for s in event.accounts}
         bots.refresh_columns(1, 1)
         self._window.status.set_live_accounts([s.account.label for s in event.accounts if s.connected])
         if self._tray is not None:
@@ -271,6 +270,20 @@ class AccountsController(QObject):
                 await service.recheck(account_id)
 
         self._spawn(recheck(), "Checking the key")
+
+    def acknowledge_widening(self, account_id: str) -> None:
+        """The person changed the key that gained rights themselves: clear its flag (asynchronously)."""
+        service = self.service
+        if service is None:
+            return
+
+        async def acknowledge() -> None:
+            try:
+                await service.acknowledge_widening(account_id)
+            except CryptobotsError as exc:
+                self._bus.activity(Level.ERROR, "accounts", str(exc))
+
+        self._spawn(acknowledge(), "Clearing the key's gained-permissions flag")
 
     def open_risk_dialog(self, account_id: str) -> None:
         service = self.service

@@ -1,6 +1,7 @@
 """Accounts: the connected exchange accounts, what each key may do, and what to do about it.
 
-Add / Edit / Remove / Re-check, Accept risk (a key that may withdraw) and the exchange's safe-key guide.
+Add / Edit / Remove / Re-check, Accept risk (a key that may withdraw), "I made this change" (the person
+changed the key that gained rights themselves) and the exchange's safe-key guide.
 The page only shows and asks: the work is the accounts controller's (``gui.accounts_controller``).
 """
 
@@ -84,6 +85,7 @@ class AccountsPage(QWidget):
     removeRequested = Signal(str)
     recheckRequested = Signal(str)
     acceptRiskRequested = Signal(str)
+    acknowledgeRequested = Signal(str)  # the key gained rights and the person says they gave them
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,12 +102,19 @@ class AccountsPage(QWidget):
         self.accept_button = QPushButton("Accept withdrawal risk…")
         self.accept_button.setObjectName("acceptRiskButton")
         self.accept_button.setToolTip("Let bots run on an account whose key may withdraw funds")
+        self.acknowledge_button = QPushButton("I made this change")
+        self.acknowledge_button.setObjectName("acknowledgeWideningButton")
+        self.acknowledge_button.setToolTip(
+            "The key gained permissions because you changed it on the exchange yourself: clear the warning. "
+            "If you did not, delete the key on the exchange instead."
+        )
         self.add_button.clicked.connect(self.addRequested.emit)
         for button, signal in (
             (self.edit_button, self.editRequested),
             (self.remove_button, self.removeRequested),
             (self.recheck_button, self.recheckRequested),
             (self.accept_button, self.acceptRiskRequested),
+            (self.acknowledge_button, self.acknowledgeRequested),
         ):
             button.clicked.connect(lambda _=False, s=signal: self._emit_selected(s))
         self.vault_label = wrapping("vaultProblem")
@@ -125,7 +134,13 @@ class AccountsPage(QWidget):
         bar = QHBoxLayout()
         bar.addWidget(self.add_button)
         bar.addStretch(1)
-        for button in (self.accept_button, self.recheck_button, self.edit_button, self.remove_button):
+        for button in (
+            self.acknowledge_button,
+            self.accept_button,
+            self.recheck_button,
+            self.edit_button,
+            self.remove_button,
+        ):
             bar.addWidget(button)
         split = QSplitter()
         table_box = QWidget()
@@ -198,6 +213,8 @@ class AccountsPage(QWidget):
             self.recheck_button.setEnabled(not state.checking)
         needs = state is not None and needs_risk_acceptance(state.account)
         self.accept_button.setVisible(needs)
+        widened = state is not None and any(w.code is WarningCode.PERMISSIONS_WIDENED for w in state.warnings)
+        self.acknowledge_button.setVisible(widened)
         self.details.setHtml(warnings_html(state))
         exchange = state.account.exchange_id if state is not None else ""
         if exchange != self.guide.exchange_id:

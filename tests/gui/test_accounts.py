@@ -12,6 +12,7 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QSystemTrayIcon
 
 from cryptobots_desktop.adapters.bip39_wordlist import load_bip39_english
@@ -20,7 +21,8 @@ from cryptobots_desktop.core.accounts import validate_credentials
 from cryptobots_desktop.core.errors import CryptobotsError
 from cryptobots_desktop.core.permissions import Severity
 from cryptobots_desktop.core.strategies.dca import DcaParams
-from cryptobots_desktop.gui.main_window import ACCOUNTS
+from cryptobots_desktop.gui.accounts_model import SEVERITY_COLOURS
+from cryptobots_desktop.gui.main_window import ACCOUNTS, BOTS
 from tests.exchange_server.fixture import ThreadedExchange
 
 SEED = (
@@ -70,6 +72,16 @@ async def submit(driver, c, dialog) -> str:
         lambda: c.accounts.dialog is not dialog or not dialog._busy, timeout=30, what="the check"
     )
     return "" if c.accounts.dialog is not dialog else dialog.error_text
+
+
+def bot_account_cell(w) -> tuple[str, str, object]:
+    """The first bot's Account cell as the table shows it: its text, its tooltip, its colour."""
+    index = w.bots.view.model().index(0, 1)
+    return (
+        index.data(),
+        index.data(Qt.ItemDataRole.ToolTipRole),
+        index.data(Qt.ItemDataRole.ForegroundRole),
+    )
 
 
 def paste(edit: QLineEdit, text: str) -> None:
@@ -297,7 +309,12 @@ async def scenario_withdraw(driver, c, ex: ThreadedExchange, artifacts_dir: Path
     await driver.wait(lambda: w.bots.model.rowCount() == 1, what="the bot listed")
     bot = w.bots.model.row_at(0).bot
     assert bot.account_id == account_id and bot.symbols == ("BTC/USDT",)
-    assert w.bots.model.display(w.bots.model.row_at(0), 1) == "Risky"
+    # beside the bot: the account's worst warning in words, all of them in the tooltip, red (accepted, so
+    # bots may run: no "may not run")
+    text, tip, colour = bot_account_cell(w)
+    assert text.startswith("Risky — critical: may withdraw") and "may not run" not in text, text
+    assert "Critical: The key may withdraw funds (risk accepted)." in tip, tip
+    assert colour == SEVERITY_COLOURS[Severity.CRITICAL]
 
     # the key gains futures: the acceptance no longer covers it; the running bot is paused
     ex.set_restrictions(enableFutures=True)
@@ -307,7 +324,42 @@ async def scenario_withdraw(driver, c, ex: ThreadedExchange, artifacts_dir: Path
     assert {"withdraw_enabled", "permissions_widened", "derivatives_enabled"} <= codes
     runner = c.runtime.supervisor.runner(bot.bot_id)
     assert runner.bot.status.value == "paused"
-    assert "(may not run)" in w.bots.model.display(w.bots.model.row_at(0), 1)
+    text, tip, colour = bot_account_cell(w)
+    assert text.startswith("Risky — critical: may withdraw") and text.endswith("(may not run)"), text
+    assert "Warning: The key gained permissions." in tip and "Bots will not start on Risky" in tip, tip
+    assert "Warning: The key may also use futures trading." in tip, tip
+    assert colour == SEVERITY_COLOURS[Severity.CRITICAL]
+
+    # "I made this change": the gained-permissions flag goes; the withdrawal acceptance still does not
+    # cover futures, so bots still may not run
+    w.show_page(ACCOUNTS)
+    w.accounts.select_account(account_id)
+    assert w.accounts.acknowledge_button.isVisible() and w.accounts.accept_button.isVisible()
+    screenshot(w, artifacts_dir, "accounts-key-gained-permissions.png")
+    w.accounts.acknowledge_button.click()
+    await driver.wait(
+        lambda: "permissions_widened" not in {x.code.value for x in service.state(account_id).warnings},
+        what="the flag cleared",
+    )
+    assert service.account(account_id).widened == ()
+    assert not w.accounts.acknowledge_button.isVisible()
+    assert not service.can_start(account_id)[0]
+    assert "Warning: The key gained permissions." not in bot_account_cell(w)[1]
+    activity = w.activity.model
+    messages = [activity.entry(i).message for i in range(activity.rowCount())]
+    assert any("You confirmed you gave the key futures trading yourself" in m for m in messages), messages
+
+    # withdrawals turned off, futures still on: a plain warning beside the bot, amber, bots may run
+    ex.set_restrictions(enableWithdrawals=False)
+    await service.recheck(account_id)
+    assert service.can_start(account_id)[0]
+    text, tip, colour = bot_account_cell(w)
+    assert text.startswith("Risky — warning: futures/margin enabled") and "may not run" not in text, text
+    assert "Warning: The key may also use futures trading." in tip and "withdraw" not in tip, tip
+    assert colour == SEVERITY_COLOURS[Severity.WARNING]
+    assert not w.accounts.acknowledge_button.isVisible()  # losing a right is no widening
+    w.show_page(BOTS)
+    screenshot(w, artifacts_dir, "bots-account-warning.png")
     await service.remove(account_id)
 
 
