@@ -5,6 +5,8 @@ used. Every call goes through ``_call``, which turns whatever ccxt raises into a
 (``ccxt_errors.translate``, the one mapping), honours the exchange's ``Retry-After`` for every later call
 (ccxt does not), re-synchronises the clock once when the exchange says it is skewed, and retries reads
 (never an order: an order's fate after a failure is settled by the reconciler, by client order id).
+An order under the pair's minimum amount or value is refused before it is sent (``order_minimums``),
+naming the minimum: ccxt's own refusal of a too small amount says only "precision".
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from urllib.parse import urlsplit
 import ccxt.async_support as ccxt
 
 from cryptobots_desktop.adapters import ccxt_parse as parse
-from cryptobots_desktop.adapters.ccxt_errors import scrub, translate
+from cryptobots_desktop.adapters.ccxt_errors import scrub, translate, unknown_pair
+from cryptobots_desktop.adapters.order_minimums import below_minimums
 from cryptobots_desktop.core.balances import Balance
 from cryptobots_desktop.core.credentials import ApiCredentials
 from cryptobots_desktop.core.errors import (
@@ -32,7 +35,6 @@ from cryptobots_desktop.core.errors import (
     OrderNotCancelable,
     OrderNotFound,
     RateLimited,
-    UnknownPair,
 )
 from cryptobots_desktop.core.market import Candle, Market, Ticker
 from cryptobots_desktop.core.orders import Fill, Order, OrderRequest, OrderSide, OrderType
@@ -185,7 +187,9 @@ class CcxtGateway:
                 ArithmeticError,
             ) as exc:  # parsing an odd answer
                 log.warning("%s: unreadable answer: %s", self._id, scrub(str(exc), self._secrets))
-                error = MalformedResponse(f"{self._name} answered something the app cannot read.")
+                error = MalformedResponse(
+                    f"{self._name} answered something the app cannot read.", "The app checks again shortly."
+                )
             if isinstance(error, ClockOutOfSync) and not resynced:
                 resynced = True  # refused before processing: the same request is safe to repeat
                 await self._resync_clock()
@@ -241,7 +245,7 @@ class CcxtGateway:
     async def _market(self, symbol: str) -> Market:
         market = (await self.load_markets()).get(symbol)
         if market is None:
-            raise UnknownPair(f"{self._name} does not trade {symbol} on its spot market.")
+            raise unknown_pair(self._name, symbol)
         return market
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
@@ -272,6 +276,10 @@ class CcxtGateway:
     async def create_order(self, request: OrderRequest) -> Order:
         market = await self._market(request.symbol)
         cid = request.client_order_id
+        limit_price = request.price if request.type is OrderType.LIMIT else None
+        too_small = below_minimums(self._name, market, request.amount, limit_price)
+        if too_small is not None:  # refused here, naming the minimum (ccxt would say only "precision")
+            raise too_small
         price = float(request.price) if request.type is OrderType.LIMIT and request.price else None
         raw = await self._call(
             lambda: self._x.create_order(
@@ -307,7 +315,8 @@ class CcxtGateway:
             )
         except OrderNotFound:  # Binance says "Unknown order sent." for a filled order too
             raise OrderNotCancelable(
-                f"{self._name} could not cancel order {client_order_id}: it is no longer open."
+                f"{self._name} could not cancel order {client_order_id}: it is no longer open.",
+                "Nothing to do: it filled or was canceled already; the app reads its final state.",
             ) from None
         return await self._complete(raw, symbol, client_order_id)
 
@@ -317,7 +326,10 @@ class CcxtGateway:
             return await self._order(raw, client_order_id)
         order = await self.fetch_order(symbol, client_order_id)
         if order is None:  # accepted a moment ago, yet unknown: its fate is for the reconciler to settle
-            raise MalformedResponse(f"{self._name} acknowledged order {client_order_id} but cannot find it.")
+            raise MalformedResponse(
+                f"{self._name} acknowledged order {client_order_id} but cannot find it.",
+                "The app checks the order by its client order id again before sending anything for it.",
+            )
         return order
 
     async def fetch_open_orders(self, symbol: str | None = None) -> Sequence[Order]:
@@ -337,7 +349,9 @@ class CcxtGateway:
             return parse.order(raw, client_order_id, fills)
         except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError) as exc:
             log.warning("%s: unreadable order: %s", self._id, scrub(str(exc), self._secrets))
-            raise MalformedResponse(f"{self._name} answered an order the app cannot read.") from None
+            raise MalformedResponse(
+                f"{self._name} answered an order the app cannot read.", "The app checks again shortly."
+            ) from None
 
     async def _fills_of(
         self, raw: Mapping[str, Any], client_order_id: str, side: OrderSide, filled: Decimal

@@ -166,9 +166,11 @@ def test_order_refusals_name_the_rule(local_exchange: LocalExchange) -> None:
 
     unknown, small, poor = run(local_exchange, body)
     assert isinstance(unknown, UnknownPair) and "DOGE/USDT" in unknown.message
+    assert "spot pairs" in unknown.hint
     assert isinstance(small, NotionalBelowMinimum | AmountBelowMinimum) and small.minimum > 0
-    assert f"{small.minimum:f}" in small.message
+    assert f"{small.minimum.normalize():f}" in small.message
     assert isinstance(poor, InsufficientFunds) and poor.exchange_code == -2010
+    assert all(e.hint for e in (unknown, small, poor))
 
 
 def test_an_exchange_that_is_down_or_garbled_is_retried_then_reported(local_exchange: LocalExchange) -> None:
@@ -178,7 +180,7 @@ def test_an_exchange_that_is_down_or_garbled_is_retried_then_reported(local_exch
     local_exchange.add_fault("status", status=500, path="/api/v3/ticker/24hr", count=1)  # Binance's -1001
     assert run(local_exchange, lambda gw: gw.fetch_ticker(SYMBOL)).last > 0
     local_exchange.add_fault("status", status=502, path="/api/v3/account", count=None)
-    with pytest.raises(ExchangeUnavailable, match="could not be reached"):
+    with pytest.raises(ExchangeUnavailable, match="is down or under maintenance"):  # it answered: not offline
         run(local_exchange, lambda gw: gw.fetch_balances())
     local_exchange.clear_faults()
     local_exchange.add_fault("malformed", path="/api/v3/account", count=None)
@@ -220,16 +222,20 @@ def test_clock_skew_is_corrected_once_and_the_request_goes_through(local_exchang
 
 # -- the order path: a reply lost after the exchange accepted the order ------------------------------------
 def test_an_order_whose_reply_was_lost_is_adopted_not_sent_twice(
-    local_exchange: LocalExchange, tmp_path: Path
+    local_exchange: LocalExchange, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     local_exchange.reset(accounts=True)
     local_exchange.add_fault("drop_after", method="POST", path="/api/v3/order", count=1)
+    activity: list[str] = []
 
     async def scenario() -> tuple[IntentState, IntentState]:
         gw = gateway(local_exchange)
         journal = await SqliteJournal.open(tmp_path / "journal.sqlite3")
         try:
-            executor = OrderExecutor(journal, gw, EventBus(), "binance")
+            bus = EventBus()
+            bus.subscribe(lambda event: activity.append(str(event)))
+            executor = OrderExecutor(journal, gw, bus, "binance")
             price = (await gw.fetch_ticker(SYMBOL)).last
             below = (await gw.load_markets())[SYMBOL].round_price(price * D("0.95"))
             req = request(SYMBOL, "buy", "limit", "0.001", str(below), client_order_id("lost", 1, "b", 0))
@@ -244,6 +250,30 @@ def test_an_order_whose_reply_was_lost_is_adopted_not_sent_twice(
     assert first is IntentState.OPEN and second is IntentState.OPEN  # adopted by its client order id
     posts = [r for r in local_exchange.requests() if r["method"] == "POST" and r["path"] == "/api/v3/order"]
     assert len(posts) == 1
+    # what the person saw of the lost reply (ccxt's text carries the URL, its message the signed request)
+    said = " ".join(activity)
+    assert "could not be reached" in said, said
+    assert_no_secret(ExchangeError(said), local_exchange, caplog)
+
+
+def test_a_lost_reply_is_said_as_a_connection_failure_with_no_secret(
+    local_exchange: LocalExchange, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    local_exchange.reset(accounts=True)
+    local_exchange.add_fault("drop_after", method="POST", path="/api/v3/order", count=1)
+
+    async def body(gw: CcxtGateway) -> None:
+        price = (await gw.fetch_ticker(SYMBOL)).last
+        below = (await gw.load_markets())[SYMBOL].round_price(price * D("0.95"))
+        cid = client_order_id("lost", 2, "b", 0)
+        await gw.create_order(request(SYMBOL, "buy", "limit", "0.001", str(below), cid))
+
+    with pytest.raises(ExchangeUnavailable) as info:
+        run(local_exchange, body)
+    assert "could not be reached" in info.value.message and "internet connection" in info.value.hint
+    assert info.value.exchange_code is None  # no answer: nothing from the exchange to show
+    assert_no_secret(info.value, local_exchange, caplog)
 
 
 # -- OKX: the passphrase ----------------------------------------------------------------------------------
