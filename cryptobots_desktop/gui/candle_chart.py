@@ -26,6 +26,9 @@ _LINE_STYLES: dict[str, tuple[QColor, Qt.PenStyle, float, str | None]] = {
 }
 MAX_LINES = 60
 """At most this many horizontal marks of one kind (a wide grid has many levels; more would be noise)."""
+MAX_LABELLED = 3
+"""Lines of one kind are labelled with their price only while there are at most this many: many bots'
+labels on one pair would pile up into an unreadable block (and each costs a text paint)."""
 
 
 class CandlestickItem(pg.GraphicsObject):  # type: ignore[misc]
@@ -168,11 +171,13 @@ class CandleChart(QWidget):
                 line.setZValue(-1 if label is None else 1)
                 self.plot.addItem(line)
                 pool.append(line)
+            labelled = label is not None and len(prices) <= MAX_LABELLED
             for i, line in enumerate(pool):
                 if i < len(prices):
                     line.setValue(float(prices[i]))  # type: ignore[arg-type]
                     if label is not None:
                         line.label.setFormat(f"{label} {{value:,.{self._price_decimals}f}}")
+                        line.label.setVisible(labelled)
                     line.show()
                 else:
                     line.hide()
