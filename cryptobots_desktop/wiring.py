@@ -108,9 +108,17 @@ class LiveConnector:
             account_id=account.account_id,
             api_url=self._api_urls.get(account.exchange_id),
         )
+        clock = WallClock()
         try:
             markets = await gateway.load_markets()
-            executor = OrderExecutor(self._journal, gateway, self._bus, account_id=account.account_id)
+            executor = OrderExecutor(
+                self._journal,
+                gateway,
+                self._bus,
+                account_id=account.account_id,
+                late_acceptance_s=gateway.late_acceptance_s,
+                clock=clock,
+            )
             report = await executor.reconciler.reconcile_all()
             portfolio = PortfolioTracker(self._bus, gateway, account_id=account.account_id, quote=LIVE_QUOTE)
             await portfolio.prime()  # which holdings to price, known before the first poll
@@ -124,7 +132,7 @@ class LiveConnector:
                 f"Checked the orders left from the last run: {len(report.updated)} updated from the "
                 f"exchange, {len(report.not_placed)} never reached it.",
             )
-        await self._supervisor.add_account(account.account_id, AccountLink(executor, markets, WallClock()))
+        await self._supervisor.add_account(account.account_id, AccountLink(executor, markets, clock))
         feed = MarketFeed(
             self._bus,
             gateway,

@@ -57,6 +57,11 @@ SPOT_OPTIONS: dict[str, dict[str, Any]] = {
 }
 
 
+LATE_REQUEST_MARGIN_S = 2.0  # beyond the exchange's window: clock differences, its own processing
+LATE_REQUEST_WINDOWS_S = {"okx": 30.0}  # exchanges that refuse older requests without a recvWindow option
+DEFAULT_LATE_REQUEST_S = 60.0  # exchanges whose window is not known here
+
+
 SILENT = logging.Logger("cryptobots_desktop.ccxt_silenced", logging.CRITICAL + 1)  # no handlers, no parent
 
 
@@ -150,6 +155,18 @@ class CcxtGateway:
     @property
     def exchange_id(self) -> str:
         return self._id
+
+    @property
+    def late_acceptance_s(self) -> float:
+        """How long after it is sent an order request may still reach the exchange and be accepted: the
+        exchange's window for a request's timestamp (``recvWindow``) plus a margin; until then "no such
+        order" is not believed (the reconciler waits before sending it again)."""
+        window_ms = self._x.options.get("recvWindow")
+        if isinstance(window_ms, int | float) and window_ms > 0:
+            window_s = float(window_ms) / 1000
+        else:
+            window_s = LATE_REQUEST_WINDOWS_S.get(self._id, DEFAULT_LATE_REQUEST_S)
+        return window_s + LATE_REQUEST_MARGIN_S
 
     @property
     def exchange_name(self) -> str:

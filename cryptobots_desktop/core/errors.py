@@ -75,6 +75,19 @@ class OrderNotFound(ExchangeError):
     """The exchange knows no order with that id."""
 
 
+class OrderFateNotYetKnown(ExchangeError):
+    """The exchange has no order with this client order id, but the request that sent it could still
+    reach it and be accepted (it is younger than the exchange's window for late requests)."""
+
+    def __init__(self, client_order_id: str, seconds_left: float) -> None:
+        super().__init__(
+            f"The exchange has no order {client_order_id} yet, but the request that sent it may still "
+            "arrive.",
+            f"It is checked again in {max(seconds_left, 0.1):.0f} s; nothing is sent again until then.",
+        )
+        self.client_order_id = client_order_id
+
+
 class OrderNotCancelable(ExchangeError):
     """The order is already filled, canceled or rejected."""
 

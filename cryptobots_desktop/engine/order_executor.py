@@ -16,11 +16,12 @@ from cryptobots_desktop.core.errors import (
     CryptobotsError,
     DuplicateClientOrderId,
     ExchangeError,
+    OrderFateNotYetKnown,
     OrderNotCancelable,
     is_definitive_refusal,
 )
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder, OrderIntent
-from cryptobots_desktop.core.ports import ExchangeGateway, Journal
+from cryptobots_desktop.core.ports import Clock, ExchangeGateway, Journal
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import Level, OrderUpdated
 from cryptobots_desktop.engine.reconciler import Reconciler
@@ -31,12 +32,26 @@ log = logging.getLogger(__name__)
 class OrderExecutor:
     """Places, retries and cancels orders of one exchange account, journal first."""
 
-    def __init__(self, journal: Journal, gateway: ExchangeGateway, bus: EventBus, account_id: str) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        gateway: ExchangeGateway,
+        bus: EventBus,
+        account_id: str,
+        *,
+        late_acceptance_s: float = 0.0,
+        clock: Clock | None = None,
+    ) -> None:
+        """``late_acceptance_s``: how long after it is sent a request may still reach the exchange and be
+        accepted, on the account's ``clock`` (see :mod:`cryptobots_desktop.engine.reconciler`); 0 where
+        nothing is in flight (paper)."""
         self._journal = journal
         self._gateway = gateway
         self._bus = bus
         self.account_id = account_id
-        self.reconciler = Reconciler(journal, gateway, bus, account_id)
+        self.reconciler = Reconciler(
+            journal, gateway, bus, account_id, late_acceptance_s=late_acceptance_s, clock=clock
+        )
 
     async def place(self, intent: OrderIntent) -> JournaledOrder:
         """Journal the intent, send it, journal the answer. Never raises for the exchange's answers:
@@ -68,6 +83,7 @@ class OrderExecutor:
         return after
 
     async def _send(self, row: JournaledOrder) -> JournaledOrder:
+        self.reconciler.note_sending(row.client_order_id)
         try:
             order = await self._gateway.create_order(row.intent.request)
         except DuplicateClientOrderId:
@@ -111,4 +127,5 @@ class OrderExecutor:
         r = row.intent.request
         what = f"{r.side.value} {r.amount} {r.symbol} ({row.client_order_id})"
         verb = "Checking order" if checking else "Order"
-        self._bus.activity(Level.ERROR, self._gateway.exchange_id, f"{verb} {what}: {exc}")
+        level = Level.WARNING if isinstance(exc, OrderFateNotYetKnown) else Level.ERROR  # it resolves itself
+        self._bus.activity(level, self._gateway.exchange_id, f"{verb} {what}: {exc}")

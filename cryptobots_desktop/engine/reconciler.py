@@ -3,17 +3,25 @@
 It runs at start (for every PENDING or OPEN intent of an account) and after any ambiguous failure. For each
 intent it asks the exchange for the order with that client order id: found, the journal adopts what the
 exchange says (state, exchange id, fills); absent, a PENDING intent is marked NOT_PLACED, so a retry may
-send it again under the same id (and the exchange itself refuses a twin if the first send arrives late).
+send it again under the same id.
+
+"Absent" is believed only once the request that sent it can no longer be accepted: a request delayed in
+the network may reach the exchange after the answer "no such order", and an exchange refuses a second
+order with the same client order id only while the first is open (Binance), so a resend then could trade
+twice. Exchanges refuse requests older than a window (Binance's ``recvWindow``, OKX's 30 s): until the
+order's last send is older than ``late_acceptance_s`` on the account's clock, its fate is "not yet known"
+(:class:`OrderFateNotYetKnown`) and nothing is resent. The last send is the one this run made, or for an
+order sent before a restart, when its intent was journaled (the first send follows it at once).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from cryptobots_desktop.core.errors import ExchangeError
+from cryptobots_desktop.core.errors import ExchangeError, OrderFateNotYetKnown
 from cryptobots_desktop.core.intents import IntentState, JournaledOrder
 from cryptobots_desktop.core.orders import Order
-from cryptobots_desktop.core.ports import ExchangeGateway, Journal
+from cryptobots_desktop.core.ports import Clock, ExchangeGateway, Journal
 from cryptobots_desktop.engine.event_bus import EventBus
 from cryptobots_desktop.engine.events import Level, OrderUpdated
 
@@ -37,11 +45,31 @@ def _unchanged(row: JournaledOrder, order: Order) -> bool:
 
 
 class Reconciler:
-    def __init__(self, journal: Journal, gateway: ExchangeGateway, bus: EventBus, account_id: str) -> None:
+    def __init__(
+        self,
+        journal: Journal,
+        gateway: ExchangeGateway,
+        bus: EventBus,
+        account_id: str,
+        *,
+        late_acceptance_s: float = 0.0,
+        clock: Clock | None = None,
+    ) -> None:
+        """``clock``: the account's (wall time live); needed when ``late_acceptance_s`` is above 0."""
+        if late_acceptance_s > 0 and clock is None:
+            raise ValueError("a late-acceptance window needs the account's clock")
         self._journal = journal
         self._gateway = gateway
         self._bus = bus
         self.account_id = account_id
+        self.late_acceptance_s = late_acceptance_s
+        self._clock = clock
+        self._sent: dict[str, int] = {}  # client order id -> when this run last sent it (ms)
+
+    def note_sending(self, client_order_id: str) -> None:
+        """The executor is about to send this order (again): its fate is unknown for a while from now."""
+        if self._clock is not None and self.late_acceptance_s > 0:
+            self._sent[client_order_id] = self._clock.now_ms()
 
     async def reconcile_all(self) -> ReconcileReport:
         """Check every PENDING and OPEN intent of the account against the exchange."""
@@ -72,6 +100,12 @@ class Reconciler:
         order = await self._gateway.fetch_order(row.intent.request.symbol, row.client_order_id)
         if order is None:
             if row.state is IntentState.PENDING:
+                if self._clock is not None and self.late_acceptance_s > 0:
+                    sent = max(self._sent.get(row.client_order_id, 0), row.intent.created_ms)
+                    left_ms = sent + self.late_acceptance_s * 1000 - self._clock.now_ms()
+                    if left_ms > 0:
+                        raise OrderFateNotYetKnown(row.client_order_id, left_ms / 1000)
+                    self._sent.pop(row.client_order_id, None)
                 after = await self._journal.record_state(
                     row.client_order_id, IntentState.NOT_PLACED, "The exchange never received this order."
                 )

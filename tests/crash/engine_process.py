@@ -154,6 +154,7 @@ class Venue:
     account_id: str
     clock: Clock
     advance: Callable[[int], Awaitable[None]]
+    late_acceptance_s: float = 0.0  # as the app's executor has it (the live gateway's; none on paper)
 
 
 @asynccontextmanager
@@ -207,7 +208,7 @@ async def live_venue(url: str, key: str, secret: str) -> AsyncIterator[Venue]:
                 response.raise_for_status()
                 clock.ms = int((await response.json())["replay_ms"])
 
-        yield Venue(gateway, LIVE_ACCOUNT_ID, clock, advance)
+        yield Venue(gateway, LIVE_ACCOUNT_ID, clock, advance, gateway.late_acceptance_s)
     finally:
         await session.close()
         await gateway.close()
@@ -225,7 +226,9 @@ async def run(
         if crash is not None:
             arm_crash(journal, *crash)
         bus = EventBus()
-        executor = OrderExecutor(journal, gateway, bus, venue.account_id)
+        executor = OrderExecutor(
+            journal, gateway, bus, venue.account_id, late_acceptance_s=venue.late_acceptance_s, clock=clock
+        )
         before = {r.client_order_id: r.state for r in await journal.needing_reconciliation(venue.account_id)}
         report = await executor.reconciler.reconcile_all()  # what the app does first at every start
         found: Counter[str] = Counter()
