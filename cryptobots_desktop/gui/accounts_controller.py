@@ -226,7 +226,14 @@ class AccountsController(QObject):
     def _cancel_save(self) -> None:
         if self._save_task is not None:
             self._save_task.cancel()
-            self._bus.activity(Level.INFO, "accounts", "Key check cancelled: nothing was saved.")
+            # not "nothing was saved": once the exchange has accepted the key, keeping it runs to its end
+            # (the engine then says "Account connected"); before that, nothing is kept
+            self._bus.activity(
+                Level.INFO,
+                "accounts",
+                "Key check cancelled. Unless the exchange had already accepted the key (then the account "
+                "is connected and listed), nothing was kept.",
+            )
 
     def _dialog_closed(self, dialog: AccountDialog) -> None:
         if self.dialog is dialog:
