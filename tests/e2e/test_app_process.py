@@ -141,7 +141,8 @@ def wait_for_paper(data: Path, proc: subprocess.Popen[str], seconds: float = 30)
 
 
 def test_the_session_ending_shuts_down_cleanly(tmp_path: Path) -> None:
-    """A logout ends Qt's event loop under the app (QApplication.quit from the session manager): the app
+    """Qt's event loop ends under the app (QCoreApplication.exit, as at the end of a desktop session;
+    QApplication.quit would first close the window, which hides to the tray where there is one): the app
     shuts down as Quit does - settings saved, the journal and paper account closed (no WAL left)."""
     data = tmp_path / "data"
     script = (
@@ -150,7 +151,7 @@ def test_the_session_ending_shuts_down_cleanly(tmp_path: Path) -> None:
         "from PySide6.QtWidgets import QApplication\n"
         "from cryptobots_desktop.__main__ import main\n"
         "app = QApplication(sys.argv[:1])\n"
-        "QTimer.singleShot(4000, app.quit)\n"
+        "QTimer.singleShot(4000, lambda: app.exit(0))\n"
         f"sys.exit(main(['--data-dir', {str(data)!r}]))\n"
     )
     proc = subprocess.run(
