@@ -27,8 +27,8 @@ _LINE_STYLES: dict[str, tuple[QColor, Qt.PenStyle, float, str | None]] = {
 MAX_LINES = 60
 """At most this many horizontal marks of one kind (a wide grid has many levels; more would be noise)."""
 MAX_LABELLED = 3
-"""Lines of one kind are labelled with their price only while there are at most this many: many bots'
-labels on one pair would pile up into an unreadable block (and each costs a text paint)."""
+"""Lines of one kind are drawn one by one with their price labelled while there are at most this many;
+more (many bots on one pair) are drawn unlabelled as one item: their labels would pile up unreadably."""
 
 
 class CandlestickItem(pg.GraphicsObject):  # type: ignore[misc]
@@ -77,6 +77,44 @@ class CandlestickItem(pg.GraphicsObject):  # type: ignore[misc]
         return QRectF(self._bounds)
 
 
+class HorizontalLines(pg.GraphicsObject):  # type: ignore[misc]
+    """Many unlabelled horizontal lines of one style, drawn across the view in one item and one paint
+    (as separate ``InfiniteLine`` items, 150 of them cost ~20 ms a repaint: a visible freeze)."""
+
+    def __init__(self, pen: QPen) -> None:
+        super().__init__()
+        self._pen = QPen(pen)
+        self._pen.setCosmetic(True)
+        self.prices: tuple[float, ...] = ()
+
+    def set_prices(self, prices: Sequence[float]) -> None:
+        if tuple(prices) != self.prices:
+            self.prepareGeometryChange()
+            self.prices = tuple(prices)
+            self.update()
+
+    def viewRangeChanged(self) -> None:  # pyqtgraph's hook: the lines span the new view
+        self.prepareGeometryChange()
+
+    def boundingRect(self) -> QRectF:
+        view = self.viewRect()
+        if view is None or not self.prices:
+            return QRectF()
+        low, high = min(self.prices), max(self.prices)
+        return QRectF(view.left(), low, view.width(), high - low).normalized().adjusted(0, -1e-9, 0, 1e-9)
+
+    def paint(self, painter: QPainter, *args: object) -> None:
+        view = self.viewRect()
+        if view is None:
+            return
+        painter.setPen(self._pen)
+        left, right = view.left(), view.right()
+        bottom, top = sorted((view.top(), view.bottom()))
+        for y in self.prices:
+            if bottom <= y <= top:
+                painter.drawLine(QPointF(left, y), QPointF(right, y))
+
+
 class CandleChart(QWidget):
     """A candlestick chart with a UTC time axis and a line at the last price."""
 
@@ -103,7 +141,14 @@ class CandleChart(QWidget):
             labelOpts={"position": 0.995, "color": "#ffffff", "fill": "#1f6feb", "anchors": [(1, 0.5)] * 2},
         )
         self.plot.addItem(self.last_line)
+        # a kind's lines: labelled InfiniteLines while there are at most MAX_LABELLED, else one item
         self._lines: dict[str, list[pg.InfiniteLine]] = {kind: [] for kind in _LINE_STYLES}
+        self._many: dict[str, HorizontalLines] = {}
+        for kind, (colour, style, width, _label) in _LINE_STYLES.items():
+            many = HorizontalLines(pg.mkPen(colour, width=width, style=style))
+            many.setZValue(-1)
+            self.plot.addItem(many, ignoreBounds=True)
+            self._many[kind] = many
         self.buy_points = pg.ScatterPlotItem(symbol="t1", size=11, brush=UP, pen=pg.mkPen("w", width=0.8))
         self.sell_points = pg.ScatterPlotItem(symbol="t", size=11, brush=DOWN, pen=pg.mkPen("w", width=0.8))
         for points in (self.buy_points, self.sell_points):
@@ -158,9 +203,12 @@ class CandleChart(QWidget):
         changed_range = (marks.entries, marks.take_profits) != (self._marks.entries, self._marks.take_profits)
         self._marks = marks
         for kind, (colour, style, width, label) in _LINE_STYLES.items():
-            prices: tuple[object, ...] = getattr(marks, kind)[:MAX_LINES]
+            prices = [float(p) for p in getattr(marks, kind)[:MAX_LINES]]
+            labelled = len(prices) <= MAX_LABELLED  # few: each its own line with its price; many: one item
+            self._many[kind].set_prices(() if labelled else prices)
+            singles = prices if labelled else []
             pool = self._lines[kind]
-            while len(pool) < len(prices):
+            while len(pool) < len(singles):
                 line = pg.InfiniteLine(
                     angle=0,
                     movable=False,
@@ -171,13 +219,11 @@ class CandleChart(QWidget):
                 line.setZValue(-1 if label is None else 1)
                 self.plot.addItem(line)
                 pool.append(line)
-            labelled = label is not None and len(prices) <= MAX_LABELLED
             for i, line in enumerate(pool):
-                if i < len(prices):
-                    line.setValue(float(prices[i]))  # type: ignore[arg-type]
+                if i < len(singles):
+                    line.setValue(singles[i])
                     if label is not None:
                         line.label.setFormat(f"{label} {{value:,.{self._price_decimals}f}}")
-                        line.label.setVisible(labelled)
                     line.show()
                 else:
                     line.hide()
@@ -192,7 +238,8 @@ class CandleChart(QWidget):
 
     def visible_lines(self, kind: str) -> list[float]:
         """The prices of the shown horizontal marks of ``kind`` (a ``ChartMarks`` field name)."""
-        return [line.value() for line in self._lines[kind] if line.isVisible()]
+        singles = [line.value() for line in self._lines[kind] if line.isVisible()]
+        return singles + list(self._many[kind].prices)
 
     @property
     def candles(self) -> tuple[Candle, ...]:

@@ -104,3 +104,47 @@ async def scenario_marks(driver, c, artifacts_dir: Path) -> None:
     assert len(chart.buy_points.getData()[0]) == 0
     dash.pair_combo.setCurrentText("BTC/USDT")
     assert len(chart.visible_lines("entries")) == 1
+
+
+def test_many_deals_lines_are_drawn_unlabelled_in_one_item_each(qtbot) -> None:
+    """Many bots on one pair: their entries, take-profits and safety orders are all drawn (as one item per
+    kind, unlabelled: 150 single lines froze the window ~20 ms a repaint, their labels piled up); a few are
+    single lines with their price labelled."""
+    from PySide6.QtGui import QColor
+
+    from cryptobots_desktop.core.market import Candle
+    from cryptobots_desktop.gui.candle_chart import ENTRY, CandleChart
+    from cryptobots_desktop.gui.chart_marks import ChartMarks
+
+    chart = CandleChart()
+    qtbot.addWidget(chart)
+    chart.resize(900, 500)
+    chart.show()
+    qtbot.waitExposed(chart)
+    base = 1_680_000_000_000
+    candles = [
+        Candle(base + i * 60_000, D(100), D(101), D(99), D(100) + D(i % 3) / 4, D(1)) for i in range(120)
+    ]
+    chart.set_candles(candles)
+    entries = tuple(D(99) + D(i) / 5 for i in range(8))
+    buys = tuple(D(98) - D(i) / 10 for i in range(30))
+    chart.set_marks(ChartMarks(entries=entries, take_profits=(D(101),), resting_buys=buys))
+    assert sorted(chart.visible_lines("entries")) == [float(p) for p in entries]
+    assert not any(line.isVisible() for line in chart._lines["entries"])  # one item, no labels
+    assert len(chart.visible_lines("resting_buys")) == 30
+    tp = [line for line in chart._lines["take_profits"] if line.isVisible()]
+    assert len(tp) == 1 and tp[0].label.toPlainText() == "Take profit 101.00"  # a few: labelled
+    qtbot.wait(50)
+    image = chart.plot.grab().toImage()
+    purple = QColor(ENTRY).rgb() & 0xFFFFFF
+    rows = {
+        y
+        for y in range(image.height())
+        for x in range(image.width() // 3, image.width() // 3 + 5)
+        if image.pixel(x, y) & 0xFFFFFF == purple
+    }
+    assert len(rows) >= 4, f"the entry lines are drawn ({len(rows)} rows of their colour)"
+
+    chart.set_marks(ChartMarks(entries=entries[:2]))  # back to a few: single labelled lines again
+    assert [line.isVisible() for line in chart._lines["entries"]][:2] == [True, True]
+    assert chart._many["entries"].prices == ()
