@@ -373,15 +373,43 @@ class AppController(QObject):
         return self._free.get(asset)
 
     def _create_bot(self, dialog: Any) -> None:
+        """The dialog's bots: one per pair it names (``dialog.bots``), created one after the other."""
         rt = self.runtime
         if rt is None:
             return
         account_id = dialog.account_id
-        if dialog.strategy is StrategyKind.GRID:
-            create = rt.supervisor.create_grid_bot(dialog.bot_name, account_id, dialog.symbol, dialog.params)
+        bots = list(dialog.bots) or [(dialog.bot_name, dialog.symbol)]
+        if len(bots) == 1:
+            name, symbol = bots[0]
+            self.spawn(
+                self._create_one(rt, dialog.strategy, name, account_id, symbol, dialog.params),
+                "Creating the bot",
+            )
         else:
-            create = rt.supervisor.create_dca_bot(dialog.bot_name, account_id, dialog.symbol, dialog.params)
-        self.spawn(create, "Creating the bot")
+            self.spawn(
+                self._create_several(rt, dialog.strategy, bots, account_id, dialog.params),
+                "Creating the bots",
+            )
+
+    @staticmethod
+    async def _create_one(
+        rt: Runtime, strategy: StrategyKind, name: str, account_id: str, symbol: str, params: Any
+    ) -> None:
+        if strategy is StrategyKind.GRID:
+            await rt.supervisor.create_grid_bot(name, account_id, symbol, params)
+        else:
+            await rt.supervisor.create_dca_bot(name, account_id, symbol, params)
+
+    async def _create_several(
+        self, rt: Runtime, strategy: StrategyKind, bots: list[tuple[str, str]], account_id: str, params: Any
+    ) -> None:
+        """Each bot in turn: one that fails is reported (as a single bot's failure is); the rest still go."""
+        for name, symbol in bots:
+            try:
+                await self._create_one(rt, strategy, name, account_id, symbol, params)
+            except Exception as exc:
+                log.exception("creating the bot %s failed", name)
+                self.bus.activity(Level.ERROR, "app", f"Creating the bot {name} on {symbol} failed: {exc}")
 
     def _on_status_requested(self, bot_id: str, status: BotStatus) -> None:
         if self.runtime is not None:

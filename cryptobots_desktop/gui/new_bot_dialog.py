@@ -1,10 +1,12 @@
 """New bot: DCA or grid, the settings with live checks, and the DCA deal's ladder or the grid's levels
-previewed at the pair's last price (the grid's form is :mod:`cryptobots_desktop.gui.grid_form`).
+previewed at the pair's last price (the grid's form is :mod:`cryptobots_desktop.gui.grid_form`). A DCA
+bot's settings may be started on more pairs at once ("Also on", :mod:`cryptobots_desktop.gui.also_on`):
+one bot per pair, each pair's ladder checked at its own price and rules, the funds for all of them.
 
 The dialog does no I/O and never touches the engine: it reads the prices and balances the window already
 has through the callables it is given, and the window calls :meth:`NewBotDialog.refresh` when they change.
-Open it with ``open()`` (window-modal, non-blocking) and read ``bot_name``, ``symbol``, ``strategy`` and
-``params`` on ``accepted``.
+Open it with ``open()`` (window-modal, non-blocking) and read ``bots`` (the name and pair of each bot to
+create), ``strategy`` and ``params`` on ``accepted``; ``bot_name`` and ``symbol`` are the first bot's.
 """
 
 from __future__ import annotations
@@ -54,6 +56,7 @@ from cryptobots_desktop.core.strategies.dca import (
 from cryptobots_desktop.core.strategies.grid import GridParams
 from cryptobots_desktop.core.strategies.validation import field_label, field_problems
 
+from .also_on import GRID_TOOLTIP, AlsoOnPairs, and_list, unbroken
 from .form_widgets import MAX_INPUT_LENGTH, NUMBER_PATTERN, error_colour
 from .form_widgets import heading as _heading
 from .form_widgets import wrapping as _wrapping
@@ -112,12 +115,30 @@ NAME_PREFIX = {StrategyKind.DCA: "DCA", StrategyKind.GRID: "Grid"}
 _TITLE_TO_FIELD = {info.title: name for name, info in DcaParams.model_fields.items() if info.title}
 
 
+@dataclass(frozen=True)
+class PairCheck:
+    """One more pair the DCA bot starts on: its ladder at its own price (None while the price is unknown)."""
+
+    pair: str
+    market: Market | None
+    preview: DcaPreview | None
+    error: str | None = None
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """The ladder's problems at this pair's price, or why it could not be worked out."""
+        if self.error is not None:
+            return (self.error,)
+        return self.preview.problems if self.preview is not None else ()
+
+
 class NewBotDialog(QDialog):
     """The settings of a new DCA or grid bot, checked on every change, previewed at the current price.
 
     ``price_of(symbol)`` is the pair's last price and ``free_balance_of(asset)`` the free balance of an
-    asset in the account, each None while unknown. After ``accepted``: ``bot_name``, ``symbol``,
-    ``strategy`` and ``params`` (a validated :class:`DcaParams` or :class:`GridParams`).
+    asset in the account, each None while unknown. After ``accepted``: ``bots`` (``(name, pair)`` of each
+    bot to create: the previewed pair first, then those ticked under "Also on"), ``bot_name`` and ``symbol``
+    (the first bot's), ``strategy`` and ``params`` (a validated :class:`DcaParams` or :class:`GridParams`).
     """
 
     def __init__(
@@ -144,9 +165,12 @@ class NewBotDialog(QDialog):
 
         self.bot_name: str | None = None
         self.symbol: str | None = None
+        self.bots: tuple[tuple[str, str], ...] = ()
         self.strategy = StrategyKind.DCA
         self.params: DcaParams | GridParams | None = None
         self.preview: DcaPreview | None = None  # the ladder shown, None while there is none
+        self.other_checks: tuple[PairCheck, ...] = ()  # the "Also on" pairs' ladders, at their own prices
+        self._asked_prices: set[str] = set()  # "Also on" pairs whose price the account was asked for
         self._valid_params: DcaParams | None = None
         self._ready = False
 
@@ -297,7 +321,17 @@ class NewBotDialog(QDialog):
         self.pair_combo.currentTextChanged.connect(self._on_pair_changed)
         self._add_row("pair", QLabel("&Pair"), self.pair_combo)
         self.pair_combo.setAccessibleName("Pair")
-        self.pair_combo.setToolTip("The spot pair the bot trades: it buys the base with the quote.")
+        self.pair_combo.setToolTip(
+            "The spot pair the bot trades: it buys the base with the quote. The preview is at its price."
+        )
+
+        self.also_on = AlsoOnPairs()
+        also_label = QLabel("Also &on")
+        also_label.setBuddy(self.also_on.list)
+        self._form.addRow(also_label, self.also_on)
+        self._also_row = self._form.rowCount() - 1
+        self.also_on.set_pairs(list(pairs), self.pair_combo.currentText())
+        self.also_on.changed.connect(self._on_also_on_changed)
 
         self.strategy_combo = QComboBox()
         self.strategy_combo.setObjectName("strategyCombo")
@@ -461,7 +495,13 @@ class NewBotDialog(QDialog):
         grid_layout.setVerticalSpacing(self._form.verticalSpacing())
 
     def _set_tab_order(self) -> None:
-        chain: list[QWidget] = [self.name_edit, self.pair_combo, self.strategy_combo]
+        chain: list[QWidget] = [
+            self.name_edit,
+            self.pair_combo,
+            self.also_on.filter_edit,
+            self.also_on.list,
+            self.strategy_combo,
+        ]
         order = [
             "base_order_size",
             "safety_order_size",
@@ -591,11 +631,20 @@ class NewBotDialog(QDialog):
         if current in choice.markets:
             self.pair_combo.setCurrentText(current)
         self.pair_combo.blockSignals(False)
+        self.also_on.blockSignals(True)
+        self.also_on.set_pairs(pairs, self.pair)  # the ticked pairs this account also trades stay ticked
+        self.also_on.blockSignals(False)
+        self._show_also_on()
+        self._asked_prices.clear()
+        self._ask_prices()
         self._on_pair_changed(self.pair)
 
     def _on_pair_changed(self, pair: str) -> None:
         if self._choice is not None and self._choice.on_pair is not None and pair:
             self._choice.on_pair(pair)
+        self.also_on.blockSignals(True)
+        self.also_on.set_main(pair)
+        self.also_on.blockSignals(False)
         self._follow_name()
         market = self._markets.get(pair)
         for label in self._unit_labels:
@@ -609,6 +658,42 @@ class NewBotDialog(QDialog):
         if self.name_edit.text().strip() in ("", self._auto_name):
             self._auto_name = f"{NAME_PREFIX[self.current_strategy]} {pair}" if pair else ""
             self.name_edit.setText(self._auto_name)
+
+    def _on_also_on_changed(self) -> None:
+        self._ask_prices()
+        self._revalidate()
+
+    def _ask_prices(self) -> None:
+        """Ask a live account for the price of each pair newly ticked (the window calls ``refresh``)."""
+        for pair in self.also_on.chosen():
+            if (
+                pair not in self._asked_prices
+                and self._choice is not None
+                and self._choice.on_pair is not None
+            ):
+                self._choice.on_pair(pair)
+            self._asked_prices.add(pair)
+
+    def _show_also_on(self) -> None:
+        """The "Also on" row only when the account has other pairs; off (saying why) for a grid."""
+        self._form.setRowVisible(self._also_row, bool(self.also_on.offered()))
+        self.also_on.set_blocked(GRID_TOOLTIP if self.current_strategy is StrategyKind.GRID else "")
+
+    @property
+    def pairs(self) -> list[str]:
+        """The pairs a bot starts on: the previewed one, then those ticked under "Also on"."""
+        return [self.pair, *self.also_on.chosen()] if self.pair else []
+
+    def bot_names(self) -> list[tuple[str, str]]:
+        """``(name, pair)`` of each bot to start. Several pairs: each bot is "<name> <pair>", or the
+        automatic name of its own pair while the person has not typed one."""
+        pairs = self.pairs
+        typed = self.name_edit.text().strip()
+        if len(pairs) <= 1:
+            return [(typed, p) for p in pairs]
+        if typed == self._auto_name:
+            return [(f"{NAME_PREFIX[self.current_strategy]} {p}", p) for p in pairs]
+        return [(f"{typed} {p}", p) for p in pairs]
 
     @property
     def current_strategy(self) -> StrategyKind:
@@ -624,6 +709,9 @@ class NewBotDialog(QDialog):
     def _show_strategy(self) -> None:
         """Only the chosen strategy's settings and preview; the DCA sentences come back with its checks."""
         grid = self.current_strategy is StrategyKind.GRID
+        self.also_on.blockSignals(True)
+        self._show_also_on()
+        self.also_on.blockSignals(False)
         self.setWindowTitle(TITLES[self.current_strategy])
         error_rows = set(self._error_rows.values())
         for row in self._dca_rows:
@@ -666,11 +754,36 @@ class NewBotDialog(QDialog):
         price = self._price_of(self.pair) if self.pair else None
         preview, preview_error = self._make_preview(params, market, price)
         self.preview = preview
-        self._show_preview(params, market, preview, preview_error)
-        balance_problem = self._show_funds(params, market, preview)
-        self._ready = not errors and preview is not None and not preview.problems and balance_problem is None
+        others = self.other_checks = tuple(self._check_pair(params, p) for p in self.also_on.chosen())
+        self._show_preview(params, market, preview, preview_error, others)
+        short = self._show_funds(params, market, preview)
+        self._ready = (
+            not errors
+            and preview is not None
+            and not preview.problems
+            and all(c.preview is not None and not c.problems for c in others)
+            and not short
+        )
         self.ok_button.setEnabled(self._ready)
-        self._show_summary(errors, params, market, preview, preview_error, balance_problem)
+        self._show_summary(errors, params, market, preview, preview_error, short)
+        self._show_bot_names()
+
+    def _check_pair(self, params: DcaParams | None, pair: str) -> PairCheck:
+        """An "Also on" pair's ladder at its own price and rules."""
+        market = self._markets.get(pair)
+        preview, error = self._make_preview(params, market, self._price_of(pair))
+        return PairCheck(pair, market, preview, error)
+
+    def _show_bot_names(self) -> None:
+        """Under "Also on": the bots the Start button starts, by name, while there are several."""
+        bots = self.bot_names() if self.current_strategy is StrategyKind.DCA else []
+        label = self.also_on.names_label
+        if len(bots) > 1 and self.name_edit.text().strip():
+            names = and_list([unbroken(name) for name, _ in bots])
+            label.setText(f"Starts {len(bots)} bots, one per pair: {names}.")
+            label.show()
+        else:
+            label.hide()
 
     def _revalidate_grid(self) -> None:
         errors = self._bot_errors()
@@ -681,6 +794,8 @@ class NewBotDialog(QDialog):
         result = self.grid_form.check(market, price, self._free_balance_of)
         self._ready = not errors and result.ready
         self.ok_button.setEnabled(self._ready)
+        self.other_checks = ()
+        self._show_bot_names()
         if errors:
             titles = ["Name" if n == "name" else "Pair" for n in errors]
             titles += [field_label(GridParams, n) for n in result.errors]
@@ -727,6 +842,7 @@ class NewBotDialog(QDialog):
         market: Market | None,
         preview: DcaPreview | None,
         preview_error: str | None,
+        others: Sequence[PairCheck] = (),
     ) -> None:
         colour = self._error_colour()
         if market is None:
@@ -754,15 +870,30 @@ class NewBotDialog(QDialog):
         ):
             self.ladder_model.set_rows(preview.rows, market)
             self._fit_table_height()
-        problems = preview.problems if preview is not None else ()
+        problems = list(preview.problems if preview is not None else ())
+        if others:  # each pair's problems under its name: the ladder shown is only the first pair's
+            problems = [f"{self.pair}: {p}" for p in problems]
+            problems += [f"{c.pair}: {p}" for c in others for p in c.problems]
         self.problems_label.setText("\n".join(f"• {p}" for p in problems))
         self.problems_label.setStyleSheet(f"color: {colour};")
         self.problems_label.setVisible(bool(problems))
 
+    def _quote_groups(self) -> dict[str, tuple[int, Market]]:
+        """The pairs the bots start on, by quote currency (the previewed pair's first): how many bots, and
+        one of their markets (for the money's precision)."""
+        groups: dict[str, tuple[int, Market]] = {}
+        for pair in self.pairs:
+            market = self._markets.get(pair)
+            if market is not None:
+                n, first = groups.get(market.quote, (0, market))
+                groups[market.quote] = (n + 1, first)
+        return groups
+
     def _show_funds(
         self, params: DcaParams | None, market: Market | None, preview: DcaPreview | None
-    ) -> str | None:
-        """The funds lines; returns the free-balance shortfall sentence, if any."""
+    ) -> list[str]:
+        """The funds lines, for all the bots started at once; returns the quote currencies whose free
+        balance falls short of what they may need."""
         labels = (
             self.funds_per_deal_label,
             self.funds_needed_label,
@@ -774,12 +905,26 @@ class NewBotDialog(QDialog):
             for label in labels:
                 label.setText("—")
             self.balance_label.hide()
-            return None
+            return []
         quote, decimals = market.quote, quote_decimals(market)
         self.funds_per_deal_label.setText(fmt_money(funds_per_deal(params), quote, decimals))
         deals = params.max_active_deals
-        scope = "1 deal at a time" if deals == 1 else f"× {deals} deals at a time"
-        self.funds_needed_label.setText(f"{fmt_money(funds_needed(params), quote, decimals)} ({scope})")
+        each = funds_needed(params)
+        groups = self._quote_groups()
+        bots = sum(n for n, _ in groups.values())
+        if bots <= 1:
+            scope = "1 deal at a time" if deals == 1 else f"× {deals} deals at a time"
+            self.funds_needed_label.setText(f"{fmt_money(each, quote, decimals)} ({scope})")
+        else:
+            lines = []
+            for q, (n, m) in groups.items():
+                d = quote_decimals(m)
+                who = f"{n} bots × {fmt_money(each, q, d)}" if n > 1 else "1 bot"
+                at_once = (
+                    ("1 deal" if deals == 1 else f"{deals} deals") + " at a time" + (" each" if n > 1 else "")
+                )
+                lines.append(f"{fmt_money(each * n, q, d)} ({who}, {at_once})")
+            self.funds_needed_label.setText("\n".join(lines))
         deviation = fmt_deviation(max_deviation_pct(params))
         if preview is not None and preview.rows:
             deviation += f" (down to {fmt_money(preview.rows[-1].price, quote, market.price_decimals)})"
@@ -794,22 +939,30 @@ class NewBotDialog(QDialog):
         else:
             self.stop_loss_price_label.setText(fmt_deviation(params.stop_loss_pct))
 
-        free = self._free_balance_of(quote)
-        if free is None:
-            self.free_balance_label.setText("Not known yet")
-            self.balance_label.setText(
-                f"The free {quote} balance is not known yet: make sure "
-                f"{fmt_money(funds_needed(params), quote, decimals)} is free before the bot's deals need it."
-            )
-            self.balance_label.setStyleSheet("")
-            self.balance_label.show()
-            return None
-        self.free_balance_label.setText(fmt_money(free, quote, decimals))
-        problem = free_balance_problem(params, free, quote)
-        self.balance_label.setText(problem or "")
-        self.balance_label.setStyleSheet(f"color: {self._error_colour()};")
-        self.balance_label.setVisible(problem is not None)
-        return problem
+        whose = "the bot's" if bots <= 1 else "the bots'"
+        free_lines: list[str] = []
+        sentences: list[str] = []
+        short: list[str] = []
+        for q, (n, m) in groups.items():
+            d = quote_decimals(m)
+            free = self._free_balance_of(q)
+            if free is None:
+                free_lines.append("Not known yet" if len(groups) == 1 else f"{q}: not known yet")
+                sentences.append(
+                    f"The free {q} balance is not known yet: make sure "
+                    f"{fmt_money(each * n, q, d)} is free before {whose} deals need it."
+                )
+                continue
+            free_lines.append(fmt_money(free, q, d))
+            problem = free_balance_problem(params, free, q, bots=n)
+            if problem is not None:
+                sentences.append(problem)
+                short.append(q)
+        self.free_balance_label.setText("\n".join(free_lines))
+        self.balance_label.setText("\n".join(sentences))
+        self.balance_label.setStyleSheet(f"color: {self._error_colour()};" if short else "")
+        self.balance_label.setVisible(bool(sentences))
+        return short
 
     def _show_summary(
         self,
@@ -818,8 +971,13 @@ class NewBotDialog(QDialog):
         market: Market | None,
         preview: DcaPreview | None,
         preview_error: str | None,
-        balance_problem: str | None,
+        short: Sequence[str],
     ) -> None:
+        others = self.other_checks
+        bad = [(c.pair, len(c.problems)) for c in others if c.problems]
+        if preview is not None and preview.problems:
+            bad.insert(0, (self.pair, len(preview.problems)))
+        waiting = ([self.pair] if preview is None else []) + [c.pair for c in others if c.preview is None]
         if errors:
             titles = [
                 "Name"
@@ -837,19 +995,36 @@ class NewBotDialog(QDialog):
             text = f"The bot can start once {self.pair}'s trading rules are loaded."
         elif preview_error is not None:
             text = preview_error
-        elif preview is None:
-            text = f"Waiting for {self.pair}'s price to check the orders against the exchange's minimums."
-        elif preview.problems:
-            n = len(preview.problems)
+        elif bad and not others:
+            n = bad[0][1]
             what = "an order that the exchange would reject" if n == 1 else f"{n} problems"
             text = f"The ladder has {what} (see the preview). Change the settings to start the bot."
-        elif balance_problem is not None:
-            text = f"Not enough free {market.quote} for this bot (see the preview)."
+        elif bad:  # name the pairs: each is checked at its own price and rules
+            n = sum(count for _, count in bad)
+            what = "an order that the exchange would reject" if n == 1 else f"{n} problems"
+            names = and_list([pair for pair, _ in bad])
+            ladder = f"The ladder on {names} has" if len(bad) == 1 else f"The ladders on {names} have"
+            fix = (
+                "Change the settings to start the bots."
+                if bad[0][0] == self.pair
+                else f"Change the settings, or untick {names} under Also on, to start the bots."
+            )
+            text = f"{ladder} {what} (see the preview). {fix}"
+        elif waiting:
+            whose = f"{waiting[0]}'s price" if len(waiting) == 1 else f"the prices of {and_list(waiting)}"
+            text = f"Waiting for {whose} to check the orders against the exchange's minimums."
+        elif short:
+            who = "this bot" if not others else f"these {len(others) + 1} bots"
+            text = f"Not enough free {and_list(short)} for {who} (see the preview)."
         else:
             assert params is not None
-            quote, decimals = market.quote, quote_decimals(market)
-            needed = fmt_money(funds_needed(params), quote, decimals)
-            text = f"Ready to start: up to {needed} in this bot's deals."
+            each = funds_needed(params)
+            groups = self._quote_groups()
+            totals = and_list([fmt_money(each * n, q, quote_decimals(m)) for q, (n, m) in groups.items()])
+            if not others:
+                text = f"Ready to start: up to {totals} in this bot's deals."
+            else:
+                text = f"Ready to start {len(others) + 1} bots: up to {totals} in their deals."
         self.summary_label.setText(text)
         self.summary_label.setStyleSheet("" if self._ready else f"color: {self._error_colour()};")
 
@@ -860,8 +1035,11 @@ class NewBotDialog(QDialog):
         params = self._valid_params if strategy is StrategyKind.DCA else self.grid_form.check_result.params
         if not self._ready or params is None:
             return
-        self.bot_name = self.name_edit.text().strip()
-        self.symbol = self.pair
+        bots = (
+            self.bot_names() if strategy is StrategyKind.DCA else [(self.name_edit.text().strip(), self.pair)]
+        )
+        self.bots = tuple(bots)
+        self.bot_name, self.symbol = bots[0]
         self.strategy = strategy
         self.params = params
         super().accept()

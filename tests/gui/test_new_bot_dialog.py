@@ -344,9 +344,10 @@ def test_tab_order_follows_the_form(make_dialog, qtbot) -> None:
         if QApplication.focusWidget() is dialog.name_edit:
             break
     names = [w.objectName() for w in order]
-    assert names[:11] == [
+    assert names[:12] == [
         "botName",
         "pairCombo",
+        "alsoOnPairs",  # the filter above it shows only for accounts with many pairs
         "strategyCombo",
         "base_order_size",
         "safety_order_size",

@@ -225,6 +225,13 @@ def test_free_balance_shortfall() -> None:
         "The bot may need up to 40.00 USDT for its deal, but only 0 USDT is free: 40.00 USDT short. Add "
         "funds, or lower the order sizes, the max safety orders or the max active deals."
     )
+    # the same settings started on three pairs at once: three bots' worth of the quote
+    assert free_balance_problem(params(max_active_deals=3), D(360), "USDT", bots=3) is None
+    assert free_balance_problem(params(max_active_deals=3), D(300), "USDT", bots=3) == (
+        "The 3 bots may need up to 360.00 USDT for their deals (120.00 USDT each), but only 300.00 USDT is "
+        "free: 60.00 USDT short. Add funds, choose fewer pairs, or lower the order sizes, the max safety "
+        "orders or the max active deals."
+    )
 
 
 INVALID = [

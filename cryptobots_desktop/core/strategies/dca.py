@@ -521,19 +521,27 @@ def dca_preview(params: DcaParams, market: Market, price: Decimal) -> DcaPreview
     )
 
 
-def free_balance_problem(params: DcaParams, free_balance: Decimal, quote: str) -> str | None:
-    """A sentence saying by how much ``free_balance`` falls short of :func:`funds_needed`, or None."""
-    needed = funds_needed(params)
+def free_balance_problem(params: DcaParams, free_balance: Decimal, quote: str, bots: int = 1) -> str | None:
+    """A sentence saying by how much ``free_balance`` falls short of :func:`funds_needed` (× ``bots``, the
+    bots started at once with these settings, one per pair), or None."""
+    each = funds_needed(params)
+    needed = each * bots
     if free_balance >= needed:
         return None
     deals = params.max_active_deals
-    scope = (
-        "for its deal"
-        if deals == 1
-        else f"for {deals} deals at once ({fmt_quote(funds_per_deal(params))} {quote} each)"
-    )
+    if bots > 1:
+        who, scope = f"The {bots} bots", f"for their deals ({fmt_quote(each)} {quote} each)"
+        advice = "Add funds, choose fewer pairs, or lower"
+    else:
+        who = "The bot"
+        scope = (
+            "for its deal"
+            if deals == 1
+            else f"for {deals} deals at once ({fmt_quote(funds_per_deal(params))} {quote} each)"
+        )
+        advice = "Add funds, or lower"
     return (
-        f"The bot may need up to {fmt_quote(needed)} {quote} {scope}, but only {fmt_quote(free_balance)} "
-        f"{quote} is free: {fmt_quote(needed - free_balance)} {quote} short. Add funds, or lower the order "
+        f"{who} may need up to {fmt_quote(needed)} {quote} {scope}, but only {fmt_quote(free_balance)} "
+        f"{quote} is free: {fmt_quote(needed - free_balance)} {quote} short. {advice} the order "
         "sizes, the max safety orders or the max active deals."
     )
