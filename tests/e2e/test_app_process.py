@@ -26,17 +26,21 @@ def distinct_colours(image: QImage, step: int = 4) -> int:
     return len(seen)
 
 
-def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, artifacts_dir: Path) -> None:
-    data = tmp_path / "data"
-    env = {**os.environ, "QT_QPA_PLATFORM": "xcb"}
-    proc = subprocess.Popen(
+def start_app(data: Path, **env: str) -> subprocess.Popen[str]:
+    """The app as a separate process on the X server (``env`` on top of this one's), its output piped."""
+    return subprocess.Popen(
         [sys.executable, "-m", "cryptobots_desktop", "--data-dir", str(data)],
         cwd=ROOT,
-        env=env,
+        env={**os.environ, "QT_QPA_PLATFORM": "xcb", **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, artifacts_dir: Path) -> None:
+    data = tmp_path / "data"
+    proc = start_app(data)
     try:
         deadline = time.monotonic() + 30
         geometry = None
@@ -63,14 +67,7 @@ def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, art
         assert distinct_colours(shot) > 50
 
         # a second app on the same data folder would send the same orders again: it refuses to start
-        second = subprocess.Popen(
-            [sys.executable, "-m", "cryptobots_desktop", "--data-dir", str(data)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        second = start_app(data)
         try:
             assert second.stderr is not None
             line = second.stderr.readline()  # printed before its message box opens
@@ -176,15 +173,7 @@ def test_the_display_going_away_is_a_sentence_not_a_traceback(tmp_path: Path) ->
         while not Path(f"/tmp/.X11-unix/X{display}").exists():
             assert time.monotonic() < deadline, "Xvfb did not start"
             time.sleep(0.1)
-        env = {**os.environ, "DISPLAY": f":{display}", "QT_QPA_PLATFORM": "xcb"}
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "cryptobots_desktop", "--data-dir", str(data)],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        proc = start_app(data, DISPLAY=f":{display}")
         wait_for_paper(data, proc)
     finally:
         xvfb.terminate()
