@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from html import escape
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from cryptobots_desktop.core.permissions import Severity
 from cryptobots_desktop.engine.events import AccountsChanged
@@ -68,6 +68,8 @@ class WarningsBanner(QFrame):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("warningsBanner")
+        # always as tall as its lines need: a page that wants every pixel (Accounts) squeezed it to a sliver
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(8, 4, 8, 4)
         self._layout.setSpacing(2)
@@ -95,6 +97,7 @@ class WarningsBanner(QFrame):
             item = self._layout.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # at once: until its deferred deletion it would still draw over the new lines
                 widget.deleteLater()
         lines = banner_lines(self._last) if self._last is not None else []
         self.lines = [line for line in lines if line.snooze_key not in self._snoozed]
@@ -124,4 +127,5 @@ class WarningsBanner(QFrame):
                 hide_button.clicked.connect(lambda _=False, ln=line: self.snooze(ln))
                 h.addWidget(hide_button)
             self._layout.addWidget(row)
+            row.show()  # now, not at the next turn of the event loop (the banner showed empty until then)
         self.show()

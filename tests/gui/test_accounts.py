@@ -12,8 +12,8 @@ from pathlib import Path
 import keyring
 import keyring.backends.fail
 import pytest
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QSystemTrayIcon
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QMessageBox, QSystemTrayIcon
 
 from cryptobots_desktop.adapters.bip39_wordlist import load_bip39_english
 from cryptobots_desktop.adapters.keyring_vault import KeyringVault
@@ -49,6 +49,9 @@ def files_holding(root: Path, *needles: str) -> list[Path]:
 
 
 def screenshot(widget, artifacts_dir: Path, name: str) -> None:
+    """Save what ``widget`` shows, laid out as a person sees it: the layouts an update has asked for are
+    done first (a grab right after the banner or status bar changed showed them squashed)."""
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
     target = artifacts_dir / "screenshots"
     target.mkdir(parents=True, exist_ok=True)
     assert widget.grab().save(str(target / name))
@@ -335,6 +338,15 @@ async def scenario_withdraw(driver, c, ex: ThreadedExchange, artifacts_dir: Path
     w.show_page(ACCOUNTS)
     w.accounts.select_account(account_id)
     assert w.accounts.acknowledge_button.isVisible() and w.accounts.accept_button.isVisible()
+    # the banner shows its new line at once, as tall as it needs, and nothing of the lines it replaced
+    QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+    shown = [label for label in w.banner.findChildren(QLabel, "bannerLine") if label.isVisible()]
+    assert [label.text() for label in shown] == [
+        "<b>Critical</b> — Risky: The key may withdraw funds and 2 more. Bots will not run on this account."
+    ]
+    label = shown[0]
+    assert label.height() >= label.heightForWidth(label.width()) > 10  # its text fits
+    assert w.banner.height() >= label.height()
     screenshot(w, artifacts_dir, "accounts-key-gained-permissions.png")
     w.accounts.acknowledge_button.click()
     await driver.wait(
