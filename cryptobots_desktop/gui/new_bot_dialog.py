@@ -661,7 +661,13 @@ class NewBotDialog(QDialog):
 
     def _on_also_on_changed(self) -> None:
         self._ask_prices()
+        self._label_start()
         self._revalidate()
+
+    def _label_start(self) -> None:
+        """ "Start bot", or "Start 3 bots" when DCA settings start on several pairs."""
+        count = len(self.pairs) if self.current_strategy is StrategyKind.DCA else 1
+        self.ok_button.setText(f"Start {count} bots" if count > 1 else "Start bot")
 
     def _ask_prices(self) -> None:
         """Ask a live account for the price of each pair newly ticked (the window calls ``refresh``)."""
@@ -678,6 +684,7 @@ class NewBotDialog(QDialog):
         """The "Also on" row only when the account has other pairs; off (saying why) for a grid."""
         self._form.setRowVisible(self._also_row, bool(self.also_on.offered()))
         self.also_on.set_blocked(GRID_TOOLTIP if self.current_strategy is StrategyKind.GRID else "")
+        self._label_start()
 
     @property
     def pairs(self) -> list[str]:

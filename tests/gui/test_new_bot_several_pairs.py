@@ -99,7 +99,7 @@ def test_three_pairs_give_three_bots_with_their_funds(make_dialog, qtbot, artifa
     # each checked at its own price: XRP's base order is 40 whole XRP at 0.4999
     xrp = dialog.other_checks[1].preview
     assert xrp is not None and xrp.base_price == D("0.4999") and xrp.rows[0].amount == D(40)
-    assert dialog.ok_button.isEnabled()
+    assert dialog.ok_button.isEnabled() and dialog.ok_button.text() == "Start 3 bots"
     assert dialog.summary_label.text() == "Ready to start 3 bots: up to 1,642.50 USDT in their deals."
     screenshot(qtbot, dialog, artifacts_dir, "new-bot-several-pairs.png")
 
@@ -252,6 +252,7 @@ def test_grid_keeps_to_one_pair_and_says_why(make_dialog, qtbot) -> None:
     assert also.chosen() == [] and dialog.pairs == ["BTC/USDT"]
     assert not also.names_label.isVisible()
     qtbot.waitUntil(dialog.ok_button.isEnabled, timeout=2000)
+    assert dialog.ok_button.text() == "Start bot"
     assert dialog.summary_label.text().startswith("Ready to start: about ")
     dialog.ok_button.click()
     assert dialog.bots == (("Grid BTC/USDT", "BTC/USDT"),)
