@@ -162,6 +162,7 @@ class AppController(QObject):
             self._update_tray()
         with contextlib.suppress(TimeoutError):  # the window paints first; the exchange opens after
             await asyncio.wait_for(self._first_paint.wait(), timeout=0.5)
+        gc.enable()  # the command line turns the cycle collector off until the first paint (__main__)
         from cryptobots_desktop.wiring import open_paper_runtime  # noqa: PLC0415 - adapters load after 1st paint
 
         try:

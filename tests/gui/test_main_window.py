@@ -172,3 +172,20 @@ def test_unreadable_settings_are_kept_aside_and_reported(driver, make_controller
     assert (data / "settings.json.unreadable").read_text() == "{not json"
     driver.run(c.start())
     driver.until(lambda: c.window.dashboard.balances_model.rowCount() > 0, what="balances")
+
+
+def test_the_cycle_collector_is_on_again_once_the_window_has_painted(
+    driver, make_controller, tmp_path: Path
+) -> None:
+    """The command line turns the cycle collector off for start-up (faster first paint); the controller
+    turns it on again right after the first paint, whatever happens next."""
+    import gc
+
+    c = make_controller(tmp_path / "data", tray_available=False)
+    gc.disable()
+    try:
+        driver.run(c.start())
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+    driver.run(c.shutdown())
