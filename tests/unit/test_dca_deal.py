@@ -164,6 +164,31 @@ def test_a_safety_fill_replaces_the_take_profit_by_a_new_attempt() -> None:
     assert (r.client_order_id, r.amount, r.price) == ("cbbot1-1-tp-1", D("0.200"), D("100.60"))
 
 
+def test_a_partly_filled_take_profit_is_replaced_when_a_safety_order_fills() -> None:
+    """The take-profit sold part of the position, then the price fell and a safety order filled: the deal
+    now holds more at a lower average, so the partly filled take-profit is replaced by one selling all
+    that is held at the new target (it stood, unchanged, for the old rest before)."""
+    book = opened_book()
+    tp = book.row("tp")
+    r = tp.intent.request
+    assert r.price is not None
+    part = Fill("t-part", r.client_order_id, r.symbol, r.side, r.price, D("0.04"), D(0), "USDT", 0, True)
+    book.rows[r.client_order_id] = dataclasses.replace(tp, fills=(part,))
+    # partly filled, nothing else changed: it stands for its rest (no churn every minute)
+    assert decide(PARAMS, MARKET, book.view(), D(101), 0).actions == ()
+
+    book.fill("s1")
+    d = decide(PARAMS, MARKET, book.view(), D(99), 0)
+    assert d.actions == (CancelOrder(book.row("tp")),)
+    book.set_state("tp", IntentState.CANCELED)  # canceled with its fill kept
+    (place,) = decide(PARAMS, MARKET, book.view(), D(99), 0).actions
+    assert isinstance(place, PlaceOrder)
+    again = place.intent.request
+    # held 0.0999 - 0.040 sold + 0.101 x 0.999 = 0.160799 -> 0.160; average (average cost, sells do not
+    # change it) 19.999 / 0.200799 = 99.5971 -> target x 1.01 = 100.5931 -> 100.60
+    assert (again.client_order_id, again.amount, again.price) == ("cbbot1-1-tp-1", D("0.160"), D("100.60"))
+
+
 def test_take_profit_fill_cancels_the_ladder_then_the_deal_is_closed() -> None:
     book = opened_book()
     book.fill("tp")

@@ -158,9 +158,11 @@ def decide(params: DcaParams, market: Market, view: DealView, price: Decimal | N
                 actions.append(
                     PlaceOrder(view.ref.intent(TAKE_PROFIT, attempt, OrderSide.SELL, held, target, now_ms))
                 )
-        elif tp.state is IntentState.OPEN and tp.filled == 0:
+        elif tp.state is IntentState.OPEN:
+            # it must sell what is held (a partly filled one: its unfilled rest) at the current target; a
+            # safety order that filled meanwhile changes both, so it is replaced (its fills are kept)
             request = tp.intent.request
-            if request.amount != held or request.price != target:
+            if request.amount - tp.filled != held or request.price != target:
                 actions.append(CancelOrder(tp))  # replaced by the next attempt once canceled
     return Decision(DealPhase.OPEN, tuple(actions), None, deal)
 
