@@ -63,8 +63,8 @@ class DcaBotRunner(BotRunner):
 
     def _deal_update(self, deal_no: int, deal: Deal | None) -> DealUpdated:
         latest = latest_by_leg(self.orders_of(deal_no))
-        filled = sum(
-            1 for leg, row in latest.items() if leg.startswith("s") and row.state is IntentState.FILLED
+        filled = sum(  # safety orders that bought (a partly filled one too: it is in the average)
+            1 for leg, row in latest.items() if leg.startswith("s") and row.filled > 0
         )
         tp = latest.get(TAKE_PROFIT)
         tp_price = tp.intent.request.price if tp is not None and tp.state is IntentState.OPEN else None

@@ -368,6 +368,8 @@ def test_a_partly_filled_safety_order_resizes_the_take_profit_to_what_is_held(
             s1 = latest_by_leg(rows)["s1"]
             assert partly_filled(s1)  # part of it rests on at its price
             assert all(f.price == D("27968.03") and f.is_maker for f in s1.fills)
+            shown = [e for e in s.events if isinstance(e, DealUpdated)][-1]
+            assert shown.safety_orders_filled == 1  # it bought: the window counts it
             position = Position.of(fills(rows, OrderSide.BUY))
             *replaced, tp = take_profits(rows)
             assert [r.state for r in replaced] == [IntentState.CANCELED] and not replaced[0].fills
