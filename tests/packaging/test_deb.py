@@ -199,6 +199,11 @@ def test_installed_app_starts_and_shows_the_paper_portfolio(
         shot.save(str(target / "installed-app.png"))
         assert w >= 800 and h >= 500
         assert distinct_colours(shot) > 50, "the window looks blank"
+        # it runs on the bundle's own Python: nothing of the system's Python or of a source tree is loaded
+        mapped = {line.split()[-1] for line in Path(f"/proc/{proc.pid}/maps").read_text().splitlines()}
+        pythons = sorted(m for m in mapped if "libpython" in m or "/python3" in m)
+        assert pythons and all(m.startswith("/opt/cryptobots-desktop/") for m in pythons), pythons
+        assert not [m for m in mapped if "/.venv/" in m or m.startswith("/usr/lib/python3")]
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
