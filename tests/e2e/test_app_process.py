@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
+from tests.app_process import quits_cleanly
 from tests.conftest import ROOT
 from tests.x11_windows import window_geometry
 
@@ -41,7 +41,7 @@ def start_app(data: Path, **env: str) -> subprocess.Popen[str]:
 def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, artifacts_dir: Path) -> None:
     data = tmp_path / "data"
     proc = start_app(data)
-    try:
+    with quits_cleanly(proc):
         deadline = time.monotonic() + 30
         geometry = None
         while geometry is None:
@@ -75,15 +75,6 @@ def test_app_starts_shows_its_window_and_quits_cleanly(qapp, tmp_path: Path, art
         finally:
             second.kill()
             second.wait(timeout=10)
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _out, err = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _out, err = proc.communicate()
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
     # quitting saved the paper account and the settings
     assert (data / "paper-binance_spot_2023.sqlite3").exists()
     assert (data / "settings.json").exists()

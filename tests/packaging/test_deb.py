@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import os
 import re
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ from typing import Any
 import pytest
 from PySide6.QtGui import QGuiApplication, QImage
 
+from tests.app_process import quits_cleanly
 from tests.exchange_server.fixture import start_subprocess
 from tests.x11_windows import window_geometry
 
@@ -181,7 +181,7 @@ def test_installed_app_starts_and_shows_the_paper_portfolio(
         [LAUNCHER], cwd=home, env=app_env(home), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     log = home / ".local/state/cryptobots-desktop/log/cryptobots.log"
-    try:
+    with quits_cleanly(proc):
         deadline = time.monotonic() + 60
         while window_geometry(proc.pid) is None or not (
             log.exists() and "Paper trading on" in log.read_text()
@@ -204,15 +204,6 @@ def test_installed_app_starts_and_shows_the_paper_portfolio(
         pythons = sorted(m for m in mapped if "libpython" in m or "/python3" in m)
         assert pythons and all(m.startswith("/opt/cryptobots-desktop/") for m in pythons), pythons
         assert not [m for m in mapped if "/.venv/" in m or m.startswith("/usr/lib/python3")]
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            _out, err = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _out, err = proc.communicate()
-    assert proc.returncode == 0, err
-    assert "Traceback" not in err
     data = home / ".local/share/cryptobots-desktop"
     assert (data / "paper-binance_spot_2023.sqlite3").exists()
     assert (home / ".config/cryptobots-desktop/settings.json").exists()
@@ -224,6 +215,33 @@ def test_installed_app_starts_and_shows_the_paper_portfolio(
     plugins = next(line for line in out.splitlines() if line.startswith("self-check window: platform"))
     assert "platform xcb; tray available;" in plugins, plugins
     assert {"svg", "png", "jpg"} <= set(plugins.split("image formats ")[1].split()), plugins
+
+
+def test_installed_app_started_minimized_runs_in_the_tray_without_a_window(
+    installed: dict[str, Any], tmp_path: Path
+) -> None:
+    """What the opt-in autostart entry runs (``--minimized``): the installed app opens the paper exchange
+    and stays in the tray with no window shown (a tray host runs in this session), and quits cleanly."""
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.Popen(
+        [LAUNCHER, "--minimized"],
+        cwd=home,
+        env=app_env(home),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = home / ".local/state/cryptobots-desktop/log/cryptobots.log"
+    with quits_cleanly(proc):
+        deadline = time.monotonic() + 60
+        while not (log.exists() and "Paper trading on" in log.read_text()):
+            assert proc.poll() is None, f"the installed app exited early: {proc.communicate()}"
+            assert time.monotonic() < deadline, "the paper exchange did not open within 60 s"
+            time.sleep(0.2)
+        time.sleep(1.0)
+        assert proc.poll() is None
+        assert window_geometry(proc.pid) is None, "started minimized, yet a window is shown"
 
 
 def test_remove_then_purge_leave_nothing_but_the_user_data(installed: dict[str, Any]) -> None:
