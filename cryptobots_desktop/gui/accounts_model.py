@@ -6,7 +6,7 @@ from collections.abc import Hashable
 
 from PySide6.QtGui import QColor
 
-from cryptobots_desktop.core.permissions import Severity
+from cryptobots_desktop.core.permissions import Severity, WarningCode
 from cryptobots_desktop.engine.events import AccountState
 from cryptobots_desktop.gui.formatting import fmt_local_time
 from cryptobots_desktop.gui.table_model import RecordTableModel
@@ -25,6 +25,10 @@ SEVERITY_COLOURS = {
 """Text colours that read on a light or dark background; the words say the same (colour is never alone)."""
 
 
+SAFETY_FIELDS = frozenset({"read", "spot_trade", "withdraw", "margin", "futures"})
+"""What a key may do that decides whether it is safe for a bot (the IP list and expiry are warnings)."""
+
+
 def status_text(state: AccountState) -> str:
     """One line: checking, the last failure, the worst warning, or that the key is as it should be."""
     if state.checking:
@@ -35,6 +39,10 @@ def status_text(state: AccountState) -> str:
     if notable:
         more = f" (+{len(notable) - 1} more)" if len(notable) > 1 else ""
         return f"{SEVERITY_WORDS[notable[0].severity]}: {notable[0].title}{more}"
+    unknown = next((w for w in state.warnings if w.code is WarningCode.PERMISSIONS_UNKNOWN), None)
+    if unknown is not None and SAFETY_FIELDS & set(unknown.fields):
+        # what decides whether the key is safe is not known: no "OK" (never a guess shown as fact)
+        return f"Unknown: {unknown.title.lower()}; check it yourself (see the guide)"
     if state.warnings:
         return f"OK as far as the exchange says; {state.warnings[0].title.lower()}"
     return "OK: read and spot trading only"
