@@ -130,10 +130,10 @@ class BotRows(QObject):
             combo.setObjectName("accountCombo")
             for choice in self._choices:
                 combo.addItem(choice.label, choice.account_id)
-            combo.setAccessibleName("Account")
             combo.setToolTip("The exchange account the bot trades on: paper (simulated) or a connected one.")
             combo.currentIndexChanged.connect(self._on_account_changed)
             fields.add("account", combo).setText("&Account")
+            combo.setAccessibleName("Account")  # after add(), which names it after the (unknown) field
         else:
             self._form.addRow(QLabel("Account"), self.account_label)
 

@@ -274,6 +274,7 @@ async def scenario_withdraw(driver, c, ex: ThreadedExchange, artifacts_dir: Path
     # the new-bot dialog offers the account, and says why no bot may start on it
     c.open_new_bot_dialog()
     bot_dialog = c.new_bot_dialog
+    assert bot_dialog.account_combo.accessibleName() == "Account"
     bot_dialog.account_combo.setCurrentIndex(bot_dialog.account_combo.findData(account_id))
     assert "withdraw" in bot_dialog.error_labels["account"].text()
     assert not bot_dialog._ready
