@@ -7,7 +7,6 @@ under the bot's name and pair, so that both sets of labels line up in one column
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,7 +17,7 @@ from cryptobots_desktop.core.market import Market
 from cryptobots_desktop.core.strategies.dca import MAX_SAFETY_ORDERS, DcaParams
 from cryptobots_desktop.core.strategies.validation import field_label, field_problems
 
-from .form_widgets import FIELD_CHARS, FieldForm, heading, number_edit
+from .form_widgets import FIELD_CHARS, FieldForm, heading, number_edit, typed_decimal
 
 # What a 3Commas user starts from: 20 + 5 safety orders from 40 (× 1.5), 1 % apart (× 1.2), take 1.5 %.
 DEFAULTS: dict[str, str | int] = {
@@ -179,17 +178,9 @@ class DcaForm(QObject):
             if unused.get(name):
                 data[name] = None
                 continue
-            title = field_label(DcaParams, name)
-            text = self._edit(name).text().strip()
-            if not text:
-                errors[name] = f"{title} is required."
-                continue
-            try:
-                value = Decimal(text)
-            except InvalidOperation:
-                value = Decimal("NaN")
-            if not value.is_finite():
-                errors[name] = f"{title} must be a number, like 10 or 2.5."
+            value = typed_decimal(field_label(DcaParams, name), self._edit(name).text())
+            if isinstance(value, str):
+                errors[name] = value
                 continue
             data[name] = value
         for name in ("max_safety_orders", "cooldown_seconds", "max_active_deals"):

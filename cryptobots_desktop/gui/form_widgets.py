@@ -3,6 +3,8 @@ form whose fields each carry their sentence on the row below, shown only while t
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from pydantic import BaseModel
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QPalette, QRegularExpressionValidator
@@ -105,3 +107,17 @@ class FieldForm:
                 outline = f"border: 2px solid {colour}; border-radius: 3px; padding: 1px;"
                 field.setStyleSheet(f"QLineEdit, QComboBox, QSpinBox {{ {outline} }}" if sentence else "")
             field.setAccessibleDescription(sentence)
+
+
+def typed_decimal(title: str, text: str) -> Decimal | str:
+    """The number typed in the field titled ``title``, or the sentence saying what is wrong with it."""
+    text = text.strip()
+    if not text:
+        return f"{title} is required."
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = Decimal("NaN")
+    if not value.is_finite():
+        return f"{title} must be a number, like 10 or 2.5."
+    return value

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,7 +35,15 @@ from cryptobots_desktop.core.strategies.grid import GridParams, GridPreview, Gri
 from cryptobots_desktop.core.strategies.grid_funds import grid_balance_problem, grid_funds_needed
 from cryptobots_desktop.core.strategies.validation import field_label, field_problems
 
-from .form_widgets import FIELD_CHARS, FieldForm, error_colour, heading, number_edit, wrapping
+from .form_widgets import (
+    FIELD_CHARS,
+    FieldForm,
+    error_colour,
+    heading,
+    number_edit,
+    typed_decimal,
+    wrapping,
+)
 from .formatting import fmt_pct as signed_pct
 from .ladder_model import fmt_money, quote_decimals
 from .levels_model import LevelsModel
@@ -270,17 +278,9 @@ class GridForm(QObject):
         assert isinstance(combo, QComboBox)
         data["spacing"] = combo.currentData()
         for name in DECIMAL_FIELDS:
-            title = field_label(GridParams, name)
-            text = self._edit(name).text().strip()
-            if not text:
-                errors[name] = f"{title} is required."
-                continue
-            try:
-                value = Decimal(text)
-            except InvalidOperation:
-                value = Decimal("NaN")
-            if not value.is_finite():
-                errors[name] = f"{title} must be a number, like 10 or 2.5."
+            value = typed_decimal(field_label(GridParams, name), self._edit(name).text())
+            if isinstance(value, str):
+                errors[name] = value
                 continue
             data[name] = value
         try:
