@@ -91,6 +91,7 @@ class OrderExecutor:
             return await self._reconcile_after_failure(row)
         except ExchangeError as exc:
             if is_definitive_refusal(exc):
+                self.reconciler.note_settled(row.client_order_id)
                 after = await self._journal.record_state(
                     row.client_order_id, IntentState.REJECTED, exc.message
                 )
@@ -104,6 +105,7 @@ class OrderExecutor:
             log.exception("sending order %s failed unexpectedly", row.client_order_id)
             await self._note_failure(row, f"{type(exc).__name__}: {exc}")
             return await self._reconcile_after_failure(row)
+        self.reconciler.note_settled(row.client_order_id)
         after = await self._journal.record_order(row.client_order_id, order)
         self._bus.publish(OrderUpdated(after))
         return after

@@ -71,6 +71,10 @@ class Reconciler:
         if self._clock is not None and self.late_acceptance_s > 0:
             self._sent[client_order_id] = self._clock.now_ms()
 
+    def note_settled(self, client_order_id: str) -> None:
+        """The exchange answered for this order (accepted or refused it): no send of it is in doubt."""
+        self._sent.pop(client_order_id, None)
+
     async def reconcile_all(self) -> ReconcileReport:
         """Check every PENDING and OPEN intent of the account against the exchange."""
         report = ReconcileReport()
@@ -118,6 +122,7 @@ class Reconciler:
                 "It is kept as open in the journal; check the order on the exchange's website.",
             )
             return row
+        self.note_settled(row.client_order_id)
         if _unchanged(row, order):
             return row  # nothing new: no journal write (this runs for every open order on every step)
         after = await self._journal.record_order(row.client_order_id, order)

@@ -228,3 +228,23 @@ def test_crash_before_send_and_crash_after_send_are_both_resolved_at_restart(
 
     asyncio.run(crashed_session())
     asyncio.run(next_session())
+
+
+def test_the_late_request_window_keeps_no_memory_of_answered_orders(tmp_path: Path, resources: Path) -> None:
+    """The executor notes each send for the late-request window; an order the exchange answered (accepted or
+    refused) is forgotten there, so a long-running bot's bookkeeping does not grow with every order."""
+
+    async def scenario(world: World) -> tuple[int, int, IntentState]:
+        clock = world.exchange.replay
+        executor = OrderExecutor(
+            world.journal, world.gateway, EventBus(), "paper", late_acceptance_s=12, clock=clock
+        )
+        for n in range(1, 6):
+            await executor.place(intent("b", deal=n))
+        refused = await executor.place(intent("b", deal=9, amount="0.0000001"))  # under the minimum
+        sent_after = len(executor.reconciler._sent)
+        return sent_after, n, refused.state
+
+    sent_after, placed, refused = run(tmp_path, resources, scenario)
+    assert placed == 5 and refused is IntentState.REJECTED
+    assert sent_after == 0
