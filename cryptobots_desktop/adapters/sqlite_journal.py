@@ -136,10 +136,11 @@ class SqliteJournal:
         return await self._run(self._record_order, client_order_id, order)
 
     async def record_state(
-        self, client_order_id: str, state: IntentState, error: str | None = None
+        self, client_order_id: str, state: IntentState, error: str | None = None, *, at_ms: int | None = None
     ) -> JournaledOrder:
-        """Set a state the exchange did not report as an order: REJECTED, NOT_PLACED, or PENDING again."""
-        return await self._run(self._record_state, client_order_id, state, error)
+        """Set a state the exchange did not report as an order: REJECTED, NOT_PLACED, or PENDING again;
+        ``at_ms``: when, on the account's clock (default: the journal's ``clock``)."""
+        return await self._run(self._record_state, client_order_id, state, error, at_ms)
 
     async def get(self, client_order_id: str) -> JournaledOrder | None:
         """The journaled order with that client order id, or None."""
@@ -263,15 +264,16 @@ class SqliteJournal:
                 )
         return after
 
-    def _record_state(self, client_order_id: str, state: IntentState, error: str | None) -> JournaledOrder:
+    def _record_state(
+        self, client_order_id: str, state: IntentState, error: str | None, at_ms: int | None
+    ) -> JournaledOrder:
         with self._transaction() as db:
             current = self._existing(db, client_order_id)
             rules.check_set_state(client_order_id, current.state, state)
             if (state, error) == (current.state, current.error):
                 return current
-            after = replace(
-                current, state=state, error=error, updated_ms=max(current.updated_ms, self._clock.now_ms())
-            )
+            when = self._clock.now_ms() if at_ms is None else at_ms
+            after = replace(current, state=state, error=error, updated_ms=max(current.updated_ms, when))
             self._update(db, after)
         return after
 

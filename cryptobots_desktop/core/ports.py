@@ -103,9 +103,10 @@ class Journal(Protocol):
         ...
 
     async def record_state(
-        self, client_order_id: str, state: IntentState, error: str | None = None
+        self, client_order_id: str, state: IntentState, error: str | None = None, *, at_ms: int | None = None
     ) -> JournaledOrder:
-        """Set a state the exchange did not report as an order: REJECTED, NOT_PLACED, or PENDING again."""
+        """Set a state the exchange did not report as an order: REJECTED, NOT_PLACED, or PENDING again;
+        ``at_ms``: when, on the account's clock (default: the journal's)."""
         ...
 
     async def get(self, client_order_id: str) -> JournaledOrder | None: ...

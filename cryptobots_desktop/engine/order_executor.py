@@ -49,9 +49,13 @@ class OrderExecutor:
         self._gateway = gateway
         self._bus = bus
         self.account_id = account_id
+        self._clock = clock
         self.reconciler = Reconciler(
             journal, gateway, bus, account_id, late_acceptance_s=late_acceptance_s, clock=clock
         )
+
+    def _now_ms(self) -> int | None:
+        return self._clock.now_ms() if self._clock is not None else None
 
     async def place(self, intent: OrderIntent) -> JournaledOrder:
         """Journal the intent, send it, journal the answer. Never raises for the exchange's answers:
@@ -65,7 +69,9 @@ class OrderExecutor:
         """Send again an intent the exchange never received (NOT_PLACED), under the same client order id."""
         if row.state is not IntentState.NOT_PLACED:
             raise ValueError(f"only a NOT_PLACED order is sent again, not a {row.state.value} one")
-        row = await self._journal.record_state(row.client_order_id, IntentState.PENDING)
+        # stamped on the account's clock: after a restart, the reconciler counts the late-request window
+        # from this send, not from the first
+        row = await self._journal.record_state(row.client_order_id, IntentState.PENDING, at_ms=self._now_ms())
         return await self._send(row)
 
     async def cancel(self, row: JournaledOrder) -> JournaledOrder:
@@ -114,7 +120,9 @@ class OrderExecutor:
         """Keep the failure's words on a row whose fate is still unknown (never on one already resolved)."""
         current = await self._journal.get(row.client_order_id)
         if current is not None and current.state is IntentState.PENDING:
-            await self._journal.record_state(row.client_order_id, IntentState.PENDING, error)
+            await self._journal.record_state(
+                row.client_order_id, IntentState.PENDING, error, at_ms=self._now_ms()
+            )
 
     async def _reconcile_after_failure(self, row: JournaledOrder) -> JournaledOrder:
         """Ask the exchange what became of the order; if it can't say either, the row stays PENDING."""

@@ -11,7 +11,8 @@ order with the same client order id only while the first is open (Binance), so a
 twice. Exchanges refuse requests older than a window (Binance's ``recvWindow``, OKX's 30 s): until the
 order's last send is older than ``late_acceptance_s`` on the account's clock, its fate is "not yet known"
 (:class:`OrderFateNotYetKnown`) and nothing is resent. The last send is the one this run made, or for an
-order sent before a restart, when its intent was journaled (the first send follows it at once).
+order sent before a restart, when it was last journaled as PENDING (its intent, or a retry: each is
+written just before its send).
 """
 
 from __future__ import annotations
@@ -105,7 +106,8 @@ class Reconciler:
         if order is None:
             if row.state is IntentState.PENDING:
                 if self._clock is not None and self.late_acceptance_s > 0:
-                    sent = max(self._sent.get(row.client_order_id, 0), row.intent.created_ms)
+                    # this run's last send, else the last one journaled (its intent, or a retry's PENDING)
+                    sent = max(self._sent.get(row.client_order_id, 0), row.intent.created_ms, row.updated_ms)
                     left_ms = sent + self.late_acceptance_s * 1000 - self._clock.now_ms()
                     if left_ms > 0:
                         raise OrderFateNotYetKnown(row.client_order_id, left_ms / 1000)

@@ -176,3 +176,47 @@ def test_a_request_that_never_arrived_is_not_placed_once_the_window_has_passed(
     assert gone.state is IntentState.NOT_PLACED
     assert again.state is IntentState.OPEN and again.client_order_id == first.client_order_id
     assert len(accepted_posts(local_exchange)) == 1
+
+
+def test_after_a_restart_the_window_counts_from_the_last_resend(
+    local_exchange: LocalExchange, tmp_path: Path
+) -> None:
+    """An order resent just before the app stopped: the next run has no memory of that send, but the journal
+    has its time (the retry's PENDING, on the account's clock), so "no such order" right after the restart
+    is not believed either - until the window has passed since that resend."""
+    local_exchange.reset(accounts=True)
+    local_exchange.add_fault("drop_before", method="POST", path=ORDER_PATH, count=None)  # nothing arrives
+
+    async def scenario() -> tuple[JournaledOrder, str, JournaledOrder]:
+        gw = gateway(local_exchange)
+        journal = await SqliteJournal.open(tmp_path / "journal.sqlite3")
+        clock = SetClock(WallClock().now_ms())
+        late = gw.late_acceptance_s
+        try:
+            def executor() -> OrderExecutor:  # one app run's
+                return OrderExecutor(journal, gw, EventBus(), "binance", late_acceptance_s=late, clock=clock)
+
+            first_run = executor()
+            row = await first_run.place(await resting_buy(gw, "again", clock.ms))
+            clock.ms += 60_000  # a minute on: that first send can no longer land
+            gone = await first_run.reconciler.reconcile_one(row)
+            assert gone.state is IntentState.NOT_PLACED
+            resent = await first_run.retry(gone)  # dropped too: its fate is unknown
+            assert resent.state is IntentState.PENDING and resent.updated_ms == clock.ms
+            # the app stops and starts again 3 s later: a new executor, the same journal
+            clock.ms += 3_000
+            second_run = executor()
+            with pytest.raises(OrderFateNotYetKnown) as early:
+                await second_run.reconciler.reconcile_one(resent)
+            clock.ms += 10_000  # 13 s after the resend: past Binance's window and the margin
+            final = await second_run.reconciler.reconcile_one(resent)
+            return resent, str(early.value), final
+        finally:
+            local_exchange.clear_faults()
+            await journal.close()
+            await gw.close()
+
+    resent, early, final = asyncio.run(scenario())
+    assert "may still arrive" in early
+    assert final.state is IntentState.NOT_PLACED and final.client_order_id == resent.client_order_id
+    assert accepted_posts(local_exchange) == []
