@@ -30,17 +30,27 @@ MARKETS = {
 PRICES: dict[str, D] = {"BTC/USDT": D(27000), "ETH/BTC": D("0.06512")}
 
 
+def open_dialog(
+    qtbot,
+    markets: dict[str, Market],
+    price: Callable[[str], D | None],
+    free: Callable[[str], D | None] = lambda _asset: D(10_000),
+) -> NewBotDialog:
+    """The new-bot dialog on these markets and prices, opened as the window does (window-modal, no exec)."""
+    dialog = NewBotDialog(list(markets), markets, price, free)
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    return dialog
+
+
 @pytest.fixture
 def make_dialog(qtbot) -> Callable[..., NewBotDialog]:
     def make(
         price: Callable[[str], D | None] = PRICES.get,
         free: Callable[[str], D | None] = lambda _asset: D(10_000),
     ) -> NewBotDialog:
-        dialog = NewBotDialog(list(MARKETS), MARKETS, price, free)
-        qtbot.addWidget(dialog)
-        dialog.open()  # as the window does: window-modal, never exec()
-        qtbot.waitExposed(dialog)
-        return dialog
+        return open_dialog(qtbot, MARKETS, price, free)
 
     return make
 

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QLabel, QSpinBox
 from cryptobots_desktop.core.bots import StrategyKind
 from cryptobots_desktop.core.strategies.grid import GridParams, GridSpacing
 from cryptobots_desktop.gui.new_bot_dialog import NewBotDialog
-from tests.gui.test_new_bot_dialog import MARKETS, PRICES, edit, error_of, retype, screenshot
+from tests.gui.test_new_bot_dialog import MARKETS, PRICES, edit, error_of, open_dialog, retype, screenshot
 
 
 @pytest.fixture
@@ -23,10 +23,7 @@ def make_grid(qtbot) -> Callable[..., NewBotDialog]:
         price: Callable[[str], D | None] = PRICES.get,
         free: Callable[[str], D | None] = lambda _asset: D(10_000),
     ) -> NewBotDialog:
-        dialog = NewBotDialog(list(MARKETS), MARKETS, price, free)
-        qtbot.addWidget(dialog)
-        dialog.open()
-        qtbot.waitExposed(dialog)
+        dialog = open_dialog(qtbot, MARKETS, price, free)
         dialog.strategy_combo.setCurrentIndex(dialog.strategy_combo.findData("grid"))
         return dialog
 

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from cryptobots_desktop.core.bots import BotStatus, StrategyKind
 from cryptobots_desktop.gui.new_bot_dialog import AccountChoice, NewBotDialog
-from tests.gui.test_new_bot_dialog import edit, market, retype, screenshot
+from tests.gui.test_new_bot_dialog import edit, market, open_dialog, retype, screenshot
 
 # The shipped Binance rules (resources/market_data/binance_exchangeinfo_spot.json): every pair's minimum
 # order is 5 USDT, but XRP trades in whole coins (lot step 1) where BTC's step is 0.00001.
@@ -39,11 +39,7 @@ def make_dialog(qtbot) -> Callable[..., NewBotDialog]:
         price: Callable[[str], D | None] = PRICES.get,
         free: Callable[[str], D | None] = lambda _asset: D(10_000),
     ) -> NewBotDialog:
-        dialog = NewBotDialog(list(MARKETS), MARKETS, price, free)
-        qtbot.addWidget(dialog)
-        dialog.open()
-        qtbot.waitExposed(dialog)
-        return dialog
+        return open_dialog(qtbot, MARKETS, price, free)
 
     return make
 
