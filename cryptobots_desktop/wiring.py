@@ -8,9 +8,9 @@ connected exchange accounts (``AccountService``) come with it, each live one tra
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import importlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -36,6 +36,8 @@ from cryptobots_desktop.engine.supervisor import AccountLink, BotSupervisor
 from cryptobots_desktop.engine.wall_clock import WallClock
 from cryptobots_desktop.paths import AppPaths
 from cryptobots_desktop.settings import AppSettings
+
+_log = logging.getLogger(__name__)
 
 PAPER_ACCOUNT_ID = "paper"
 LIVE_POLL_INTERVAL_S = 5.0  # a live account's prices and balances: every 5 s (ccxt's rate limiting on top)
@@ -155,9 +157,7 @@ class LiveConnector:
             return
         gateway, task = opened
         self._feeds.pop(account_id, None)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await stop_task(task)
         await self._supervisor.remove_account(account_id)
         await gateway.close()
 
@@ -167,6 +167,18 @@ class LiveConnector:
     async def close(self) -> None:
         for account_id in tuple(self._open):
             await self.disconnect(account_id)
+
+
+async def stop_task(task: asyncio.Task[None]) -> None:
+    """Cancel a background task and wait for it; one that had already failed is logged, not raised, so
+    stopping goes on (the journal and the exchanges are still closed)."""
+    task.cancel()
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    except Exception:
+        _log.exception("background task %s had failed", task.get_name())
 
 
 @dataclass
@@ -197,12 +209,9 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop the feeds and close the exchanges (the paper exchange saves its state here)."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self._tasks.clear()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            await stop_task(task)
         try:
             await self.live.close()
             await self.gateway.close()

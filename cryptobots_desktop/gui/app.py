@@ -49,6 +49,14 @@ def _shut_down_after_qt_stopped(
         log.error(message)
         print(f"cryptobots-desktop: {message}", file=sys.stderr, flush=True)
         return 1
+    except Exception:
+        log.exception("shutting down after Qt's event loop ended failed")
+        message = (
+            "shutting down after the desktop session ended failed (the log says why). Every order and fill "
+            "is in the journal and is reconciled at the next start."
+        )
+        print(f"cryptobots-desktop: {message}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

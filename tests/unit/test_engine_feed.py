@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from cryptobots_desktop.core.replay import ReplaySpeed
 from cryptobots_desktop.engine.event_bus import EventBus
@@ -20,7 +23,7 @@ from cryptobots_desktop.engine.events import (
 )
 from cryptobots_desktop.paths import app_paths
 from cryptobots_desktop.settings import AppSettings
-from cryptobots_desktop.wiring import open_paper_runtime
+from cryptobots_desktop.wiring import open_paper_runtime, stop_task
 
 
 def test_event_bus_isolates_failing_handlers() -> None:
@@ -122,3 +125,26 @@ def test_change_since_start_uses_the_accounts_own_starting_funds(tmp_path: Path,
     update = asyncio.run(scenario())
     assert update.valuation.total == Decimal(10_000)
     assert update.change == 0
+
+
+def test_a_failed_background_task_is_logged_when_stopped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A task broken under the app (as when Qt ran its step after the asyncio loop had stopped) does not stop
+    shutting down: it is logged, and the runtime goes on to close the exchanges and the journal."""
+
+    async def broken() -> None:
+        raise AttributeError("'NoneType' object has no attribute 'create_future'")
+
+    async def scenario() -> bool:
+        task = asyncio.get_running_loop().create_task(broken(), name="key-checks")
+        await asyncio.sleep(0)
+        await stop_task(task)
+        sleeping = asyncio.get_running_loop().create_task(asyncio.sleep(60))
+        await asyncio.sleep(0)
+        await stop_task(sleeping)
+        return sleeping.cancelled()
+
+    with caplog.at_level(logging.ERROR, logger="cryptobots_desktop.wiring"):
+        assert asyncio.run(scenario())
+    assert [r.getMessage() for r in caplog.records] == ["background task key-checks had failed"]
