@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from cryptobots_desktop.core.market import Candle
 
 from .chart_marks import ChartMarks
+from .formatting import fmt_amount
 
 UP = QColor("#2da44e")
 DOWN = QColor("#cf222e")
@@ -179,10 +181,14 @@ class CandleChart(QWidget):
         self.candles_item.set_candles(self._candles, width_s)
         if not self._candles:
             return
-        last = self._candles[-1]
-        self.last_line.label.setFormat(f"{{value:,.{price_decimals}f}}")
-        self.last_line.setValue(float(last.close))
+        self.set_last_price(self._candles[-1].close)
         self._fit()
+
+    def set_last_price(self, price: Decimal) -> None:
+        """Move the last-price line to ``price`` (the ticker's or the forming candle's), labelled as the
+        price above the chart is (rounded half up to the pair's decimals, not through a float)."""
+        self.last_line.label.setFormat(fmt_amount(price, self._price_decimals))
+        self.last_line.setValue(float(price))
 
     def _fit(self) -> None:
         """Show every candle, and the open deals' entries and take-profits with them."""
@@ -203,17 +209,18 @@ class CandleChart(QWidget):
         changed_range = (marks.entries, marks.take_profits) != (self._marks.entries, self._marks.take_profits)
         self._marks = marks
         for kind, (colour, style, width, label) in _LINE_STYLES.items():
-            prices = [float(p) for p in getattr(marks, kind)[:MAX_LINES]]
+            exact: Sequence[Decimal] = getattr(marks, kind)[:MAX_LINES]
+            prices = [float(p) for p in exact]
             labelled = len(prices) <= MAX_LABELLED  # few: each its own line with its price; many: one item
             self._many[kind].set_prices(() if labelled else prices)
-            singles = prices if labelled else []
+            singles = exact if labelled else []
             pool = self._lines[kind]
             while len(pool) < len(singles):
                 line = pg.InfiniteLine(
                     angle=0,
                     movable=False,
                     pen=pg.mkPen(colour, width=width, style=style),
-                    label=None if label is None else f"{label} {{value:,.{self._price_decimals}f}}",
+                    label=label,
                     labelOpts={"position": 0.02, "color": colour, "anchors": [(0, 1), (0, 1)]},
                 )
                 line.setZValue(-1 if label is None else 1)
@@ -221,9 +228,9 @@ class CandleChart(QWidget):
                 pool.append(line)
             for i, line in enumerate(pool):
                 if i < len(singles):
-                    line.setValue(singles[i])
-                    if label is not None:
-                        line.label.setFormat(f"{label} {{value:,.{self._price_decimals}f}}")
+                    line.setValue(float(singles[i]))
+                    if label is not None:  # the price as the deals table says it (not rounded via a float)
+                        line.label.setFormat(f"{label} {fmt_amount(singles[i], self._price_decimals)}")
                     line.show()
                 else:
                     line.hide()

@@ -230,6 +230,7 @@ class DashboardPage(QWidget):
         if event.ticker.symbol == self.pair and event.account_id == self.account_id:
             decimals = self._price_decimals(self.pair)
             self.price_label.setText(fmt_amount(event.ticker.last, decimals))
+            self.chart.set_last_price(event.ticker.last)
 
     def on_deal(self, event: DealUpdated) -> None:
         if self.mark_book.on_deal(event) == (self.account_id, self.pair):
@@ -241,4 +242,7 @@ class DashboardPage(QWidget):
 
     def on_candles(self, event: CandlesUpdated) -> None:
         if event.symbol == self.pair and event.account_id == self.account_id:
-            self.chart.set_candles(event.candles, self._price_decimals(event.symbol))
+            decimals = self._price_decimals(event.symbol)
+            self.chart.set_candles(event.candles, decimals)
+            if event.candles:  # the forming candle's close is the price now: the label says the same
+                self.price_label.setText(fmt_amount(event.candles[-1].close, decimals))

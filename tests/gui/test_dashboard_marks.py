@@ -148,3 +148,38 @@ def test_many_deals_lines_are_drawn_unlabelled_in_one_item_each(qtbot) -> None:
     chart.set_marks(ChartMarks(entries=entries[:2]))  # back to a few: single labelled lines again
     assert [line.isVisible() for line in chart._lines["entries"]][:2] == [True, True]
     assert chart._many["entries"].prices == ()
+
+
+def test_the_price_above_the_chart_and_its_last_price_line_say_the_same(qtbot) -> None:
+    """The ticker and the forming candle arrive separately (a tick apart at 10x): whichever came last, the
+    price above the chart and the label of the chart's last-price line show the same price, rounded alike
+    (half up, as every price in the window; a float's rounding showed 28,092.23 beside 28,092.24)."""
+    from cryptobots_desktop.core.market import Candle, Ticker
+    from cryptobots_desktop.engine.events import CandlesUpdated, TickerUpdated
+    from cryptobots_desktop.gui.dashboard_page import DashboardPage
+
+    dash = DashboardPage()
+    qtbot.addWidget(dash)
+    dash.set_pairs(["BTC/USDT", "ETH/USDT"], "BTC/USDT")
+    base = 1_680_000_000_000
+
+    def candles(close: D) -> tuple[Candle, ...]:
+        return tuple(Candle(base + i * 60_000, D(28090), D(28100), D(28080), close, D(1)) for i in range(30))
+
+    def shown() -> tuple[str, str]:
+        return dash.price_label.text(), dash.chart.last_line.label.toPlainText()
+
+    dash.on_candles(CandlesUpdated("BTC/USDT", "1m", candles(D("28092.23")), "paper"))
+    assert shown() == ("28,092.23", "28,092.23")
+    dash.on_ticker(TickerUpdated(Ticker("BTC/USDT", base + 1_800_000, D("28092.24")), "paper"))
+    assert shown() == ("28,092.24", "28,092.24")
+    assert dash.chart.last_line.value() == 28092.24
+    dash.on_candles(CandlesUpdated("BTC/USDT", "1m", candles(D("28092.22")), "paper"))
+    assert shown() == ("28,092.22", "28,092.22")
+    # a price with more decimals than shown (a live exchange's average, say) is rounded half up in both
+    dash.on_ticker(TickerUpdated(Ticker("BTC/USDT", base + 1_800_500, D("28092.235")), "paper"))
+    assert shown() == ("28,092.24", "28,092.24")
+    # another account's or pair's prices change neither
+    dash.on_ticker(TickerUpdated(Ticker("BTC/USDT", base + 1_801_000, D("1")), "binance-main"))
+    dash.on_ticker(TickerUpdated(Ticker("ETH/USDT", base + 1_801_000, D("2")), "paper"))
+    assert shown() == ("28,092.24", "28,092.24")
