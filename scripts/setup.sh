@@ -3,7 +3,8 @@
 #   1. Debian packages (skipped entirely when dpkg-query shows all of them installed),
 #   2. .venv made with Debian's /usr/bin/python3 (when missing or broken), pip upgraded once,
 #   3. pip install -c constraints.txt -e . (or '.[dev]'), skipped when the stamp in .venv matches
-#      sha256(pyproject.toml + constraints.txt + extras).
+#      sha256(pyproject.toml + constraints.txt + extras),
+#   4. the app's own modules compiled to bytecode (only new or changed ones).
 # usage: bash scripts/setup.sh [--dev]      (run by scripts/start.sh and scripts/test.sh)
 # Never installs keyrings.alt: it would silently become a plaintext keyring.
 set -euo pipefail
@@ -120,3 +121,9 @@ else
   [ "$extras" = dev ] && stamp_for "" > "$(stamp_file "")"
   say "python packages: done ($(since "$t"))"
 fi
+
+# ---------------------------------------------------------------- 4. the app's own bytecode
+# pip compiles what it installs, but not an editable project: without this every start compiles the app's
+# ~130 modules from source wherever bytecode is not written at import (PYTHONDONTWRITEBYTECODE, a read-only
+# clone). Only new or changed files are compiled (~0.03 s when up to date).
+.venv/bin/python -m compileall -q cryptobots_desktop
