@@ -47,17 +47,16 @@ def _shut_down_after_qt_stopped(
             "shutdown. Every order and fill is in the journal and is reconciled at the next start."
         )
         log.error(message)
-        print(f"cryptobots-desktop: {message}", file=sys.stderr, flush=True)
-        return 1
     except Exception:
         log.exception("shutting down after Qt's event loop ended failed")
         message = (
             "shutting down after the desktop session ended failed (the log says why). Every order and fill "
             "is in the journal and is reconciled at the next start."
         )
-        print(f"cryptobots-desktop: {message}", file=sys.stderr, flush=True)
-        return 1
-    return 0
+    else:
+        return 0
+    print(f"cryptobots-desktop: {message}", file=sys.stderr, flush=True)
+    return 1
 
 
 def run_app(args: argparse.Namespace) -> int:
